@@ -1,0 +1,158 @@
+"""Find the photos under a set of folders: fast (one stat per file), no decoding.
+
+Hidden folders and system clutter are skipped, extensions are matched case-insensitively,
+symbolic links are followed without ever looping, and anything that cannot be read is
+reported with a reason instead of stopping the walk.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from albumfinder.images import is_photo_name
+
+#: Folders that hold thumbnails, trash or OS metadata rather than photos.
+SKIPPED_FOLDER_NAMES = frozenset(
+    {"@eaDir", "#recycle", "$RECYCLE.BIN", "System Volume Information", "__MACOSX", "lost+found"}
+)
+
+
+@dataclass(frozen=True)
+class FoundFile:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class ScanResult:
+    files: dict[str, FoundFile] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # path -> reason
+    missing_roots: list[str] = field(default_factory=list)  # folders that do not exist (now)
+
+
+#: Why a photo or folder whose name is not valid UTF-8 (possible on Linux) is skipped.
+NOT_UTF8 = "the name is not valid UTF-8 (rename it to index it)"
+
+
+def is_storable_name(name: str) -> bool:
+    """False for a name with bytes that are not UTF-8 (Python holds them as surrogates):
+    the index stores paths as UTF-8 text."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def normalize_path(path: str | os.PathLike[str]) -> str:
+    """Absolute, normalised, user-expanded; symlinks kept as the user named them."""
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def is_under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def scan(
+    roots: Iterable[str],
+    should_stop: Callable[[], bool] | None = None,
+    on_found: Callable[[int], None] | None = None,
+) -> ScanResult:
+    """Walk ``roots`` (folders or single photo files) and stat every photo found."""
+    result = ScanResult()
+    visited: set[tuple[int, int]] = set()
+    for root in roots:
+        root = normalize_path(root)
+        if not is_storable_name(root):
+            result.problems[root] = NOT_UTF8
+            continue
+        try:
+            info = os.stat(root)
+        except FileNotFoundError:
+            result.missing_roots.append(root)
+            continue
+        except OSError as exc:
+            result.problems[root] = _reason(exc)
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            _walk(root, result, visited, should_stop, on_found)
+        elif stat.S_ISREG(info.st_mode):
+            result.files[root] = FoundFile(root, info.st_size, info.st_mtime_ns)
+    return result
+
+
+def _walk(
+    root: str,
+    result: ScanResult,
+    visited: set[tuple[int, int]],
+    should_stop: Callable[[], bool] | None,
+    on_found: Callable[[int], None] | None,
+) -> None:
+    stack = [root]
+    while stack:
+        if should_stop is not None and should_stop():
+            return
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+        except OSError as exc:
+            result.problems[folder] = _reason(exc)
+            continue
+        identity = (info.st_dev, info.st_ino)
+        if identity in visited:  # a symlink loop, or the same folder reached twice
+            continue
+        visited.add(identity)
+        try:
+            with os.scandir(folder) as entries:
+                entries = list(entries)
+        except OSError as exc:
+            result.problems[folder] = _reason(exc)
+            continue
+        subfolders = []
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):  # hidden files, .thumbnails, .Trashes, AppleDouble ._*
+                continue
+            try:
+                is_dir = entry.is_dir()  # follows symlinks
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if name in SKIPPED_FOLDER_NAMES:
+                    continue
+                if is_storable_name(name):
+                    subfolders.append(entry.path)
+                else:
+                    result.problems[entry.path] = NOT_UTF8
+                continue
+            if not is_photo_name(name):
+                continue
+            if not is_storable_name(name):
+                result.problems[entry.path] = NOT_UTF8
+                continue
+            try:
+                st = entry.stat()  # follows symlinks
+            except OSError as exc:
+                result.problems[entry.path] = _reason(exc, entry.is_symlink())
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            result.files[entry.path] = FoundFile(entry.path, st.st_size, st.st_mtime_ns)
+        if on_found is not None:
+            on_found(len(result.files))
+        stack.extend(sorted(subfolders, reverse=True))
+
+
+def _reason(exc: OSError, is_symlink: bool = False) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if isinstance(exc, FileNotFoundError):
+        return "broken symbolic link" if is_symlink else "no longer exists"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"could not read ({exc.strerror or exc})"

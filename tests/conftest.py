@@ -1,0 +1,20 @@
+"""Shared test set-up: every test gets its own Album Finder home (index, cache, config),
+so nothing touches the user's real directories, and Qt runs offscreen."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")  # never probe the internet from tests
+
+
+@pytest.fixture(autouse=True)
+def album_home(tmp_path, monkeypatch):
+    """A private ALBUMFINDER_HOME for each test."""
+    home = tmp_path / "albumfinder-home"
+    monkeypatch.setenv("ALBUMFINDER_HOME", str(home))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    return home
