@@ -1,0 +1,470 @@
+"""The index: one SQLite database (WAL) holding files, their vectors per model, and failures.
+
+Files are keyed by path and carry size, mtime_ns and a partial content hash, so a changed
+photo is noticed and a moved one keeps its vector. Vectors are stored as float16 per model
+key (model name + preprocessing version). The schema is versioned with ``PRAGMA
+user_version``; a database from a newer version is left untouched, a corrupt one is moved
+aside and rebuilt. Each connection belongs to one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+_SCHEMA_V1 = """
+CREATE TABLE folders (
+    path TEXT PRIMARY KEY,
+    added_ns INTEGER NOT NULL
+);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    quick_hash TEXT,
+    error TEXT
+);
+CREATE INDEX files_by_hash ON files (quick_hash, size);
+CREATE TABLE vectors (
+    file_id INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+    model_key TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (file_id, model_key)
+) WITHOUT ROWID;
+CREATE INDEX vectors_by_model ON vectors (model_key);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('generation', '0');
+"""
+
+#: Migrations from version N-1 to N, applied in order inside one transaction each.
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+
+
+class IndexError_(Exception):
+    """Base class of index problems, with a message meant for the user."""
+
+
+class IndexTooNewError(IndexError_):
+    pass
+
+
+class IndexUnavailableError(IndexError_):
+    """The index cannot be opened or written (read-only folder, disk full, locked)."""
+
+
+@dataclass(frozen=True)
+class FileRow:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    quick_hash: str | None
+    error: str | None
+    has_vector: bool
+
+
+@dataclass(frozen=True)
+class NewVector:
+    path: str
+    size: int
+    mtime_ns: int
+    quick_hash: str | None
+    vector: np.ndarray
+
+
+@dataclass(frozen=True)
+class NewFailure:
+    path: str
+    size: int
+    mtime_ns: int
+    quick_hash: str | None
+    reason: str
+
+
+class IndexStore:
+    """Thread-aware access to the index database (one connection per thread)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(os.path.abspath(path))
+        self.recovered_from: Path | None = None  # where a corrupt database was moved
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._open_checked()
+
+    # -- opening -----------------------------------------------------------------------
+    def _open_checked(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise IndexUnavailableError(
+                f"Cannot create the index folder {self.path.parent}: {exc.strerror or exc}"
+            ) from exc
+        try:
+            self._prepare()
+        except IndexError_:
+            raise
+        except sqlite3.DatabaseError as exc:
+            if not _looks_corrupt(exc):
+                raise IndexUnavailableError(f"Cannot open the index {self.path}: {exc}") from exc
+            self.close()
+            self.recovered_from = _move_aside(self.path)
+            self._prepare()
+            self._salvage_folders(self.recovered_from)
+
+    def _salvage_folders(self, damaged: Path) -> None:
+        """Keep the album's folder list when the damaged index still lets it be read: its
+        photos are indexed again, but nobody has to add the folders again."""
+        flags = "mode=ro" if Path(f"{damaged}-wal").exists() else "mode=ro&immutable=1"
+        try:
+            old = sqlite3.connect(f"{damaged.as_uri()}?{flags}", uri=True)
+            try:
+                old.execute("PRAGMA writable_schema = ON")  # read a truncated file too
+                rows = old.execute("SELECT path, added_ns FROM folders").fetchall()
+            finally:
+                old.close()
+        except sqlite3.Error:
+            return  # nothing readable: the user adds the folders again
+        rows = [(p, n) for p, n in rows if isinstance(p, str) and isinstance(n, int)]
+        if rows:
+            with self.transaction() as tx:
+                tx.conn.executemany(
+                    "INSERT OR IGNORE INTO folders (path, added_ns) VALUES (?, ?)", rows
+                )
+
+    def _prepare(self) -> None:
+        if self.path.exists():  # look before changing anything (even the journal mode)
+            _check_not_newer(self.path, _declared_version(self.path))
+        conn = self.connection()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        _check_not_newer(self.path, version)
+        if version > 0:
+            row = conn.execute("PRAGMA quick_check(1)").fetchone()
+            if row is None or row[0] != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed ({row})")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction() as tx:
+                # another process may have migrated since we looked: look again under the lock
+                current = tx.conn.execute("PRAGMA user_version").fetchone()[0]
+                _check_not_newer(self.path, current)
+                if current >= target:
+                    continue
+                tx.executescript_in_tx(MIGRATIONS[target])
+                tx.conn.execute(f"PRAGMA user_version = {target}")
+
+    def connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                )
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                mode = _enable_wal(conn)
+                if mode is None:
+                    raise sqlite3.DatabaseError("file is not a database")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+            except sqlite3.OperationalError as exc:
+                raise _unavailable(self.path, exc) from exc
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[_Tx]:
+        """All or nothing. A write that fails (disk full, read-only, locked past the busy
+        timeout) is rolled back and raised as :class:`IndexUnavailableError`."""
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield _Tx(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):
+                raise _unavailable(self.path, exc) from exc
+            raise
+
+    # -- folders -----------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        rows = self.connection().execute("SELECT path FROM folders ORDER BY path").fetchall()
+        return [r[0] for r in rows]
+
+    def add_folder(self, path: str) -> None:
+        with self.transaction() as tx:
+            tx.conn.execute(
+                "INSERT OR IGNORE INTO folders (path, added_ns) VALUES (?, ?)",
+                (path, time.time_ns()),
+            )
+
+    def remove_folder(self, path: str) -> None:
+        with self.transaction() as tx:
+            tx.conn.execute("DELETE FROM folders WHERE path = ?", (path,))
+
+    # -- files -------------------------------------------------------------------------
+    def files_under(self, folders: Iterable[str], model_key: str) -> dict[str, FileRow]:
+        """Every file row under ``folders``, with whether it has a vector for the model."""
+        rows: dict[str, FileRow] = {}
+        conn = self.connection()
+        for folder in folders:
+            prefix = folder.rstrip(os.sep) + os.sep
+            cursor = conn.execute(
+                "SELECT f.id, f.path, f.size, f.mtime_ns, f.quick_hash, f.error, "
+                "v.file_id IS NOT NULL FROM files f LEFT JOIN vectors v "
+                "ON v.file_id = f.id AND v.model_key = ? "
+                "WHERE f.path = ? OR (f.path >= ? AND f.path < ?)",
+                (model_key, folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+            )
+            for r in cursor:
+                rows[r[1]] = FileRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+        return rows
+
+    def record_batch(
+        self, model_key: str, vectors: list[NewVector], failures: list[NewFailure]
+    ) -> None:
+        """Store one batch of results in one transaction (a kill loses at most this batch)."""
+        with self.transaction() as tx:
+            for item in vectors:
+                file_id = tx.upsert_file(item.path, item.size, item.mtime_ns, item.quick_hash, None)
+                blob = np.asarray(item.vector, dtype="<f2").tobytes()
+                tx.conn.execute(
+                    "INSERT OR REPLACE INTO vectors (file_id, model_key, vector) VALUES (?, ?, ?)",
+                    (file_id, model_key, blob),
+                )
+            for item in failures:
+                tx.upsert_file(item.path, item.size, item.mtime_ns, item.quick_hash, item.reason)
+            tx.bump_generation()
+
+    def move_file(self, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
+        with self.transaction() as tx:
+            tx.conn.execute("DELETE FROM files WHERE path = ? AND id != ?", (new_path, file_id))
+            tx.conn.execute(
+                "UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE id = ?",
+                (new_path, size, mtime_ns, file_id),
+            )
+            tx.bump_generation()
+
+    def remove_files(self, file_ids: Iterable[int]) -> None:
+        ids = list(file_ids)
+        if not ids:
+            return
+        with self.transaction() as tx:
+            tx.conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in ids])
+            tx.bump_generation()
+
+    def set_quick_hash(self, file_id: int, quick_hash: str) -> None:
+        with self.transaction() as tx:
+            tx.conn.execute("UPDATE files SET quick_hash = ? WHERE id = ?", (quick_hash, file_id))
+
+    def failures_under(self, folders: Iterable[str]) -> list[tuple[str, str]]:
+        out = []
+        conn = self.connection()
+        for folder in folders:
+            prefix = folder.rstrip(os.sep) + os.sep
+            out += conn.execute(
+                "SELECT path, error FROM files WHERE error IS NOT NULL AND "
+                "(path = ? OR (path >= ? AND path < ?)) ORDER BY path",
+                (folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+            ).fetchall()
+        return out
+
+    # -- vectors -----------------------------------------------------------------------
+    def generation(self) -> int:
+        row = (
+            self.connection().execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def load_vectors(self, model_key: str) -> tuple[list[str], np.ndarray]:
+        """All paths and their vectors for a model, as a float16 matrix (rows L2-normalised)."""
+        cursor = self.connection().execute(
+            "SELECT f.path, v.vector FROM vectors v JOIN files f ON f.id = v.file_id "
+            "WHERE v.model_key = ? AND f.error IS NULL ORDER BY f.id",
+            (model_key,),
+        )
+        paths: list[str] = []
+        blobs: list[bytes] = []
+        for path, blob in cursor:
+            paths.append(path)
+            blobs.append(blob)
+        if not blobs:
+            return paths, np.zeros((0, 0), dtype=np.float16)
+        dim = len(blobs[0]) // 2
+        # bytearray: one copy, and writable, which torch.from_numpy wants in search.
+        matrix = np.frombuffer(bytearray().join(blobs), dtype="<f2").reshape(len(blobs), dim)
+        return paths, matrix
+
+    def model_keys(self) -> dict[str, int]:
+        rows = (
+            self.connection()
+            .execute("SELECT model_key, COUNT(*) FROM vectors GROUP BY model_key")
+            .fetchall()
+        )
+        return dict(rows)
+
+
+class _Tx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def executescript_in_tx(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self.conn.execute(statement)
+
+    def upsert_file(
+        self, path: str, size: int, mtime_ns: int, quick_hash: str | None, error: str | None
+    ) -> int:
+        row = self.conn.execute(
+            "SELECT id, size, mtime_ns FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            cursor = self.conn.execute(
+                "INSERT INTO files (path, size, mtime_ns, quick_hash, error) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (path, size, mtime_ns, quick_hash, error),
+            )
+            return int(cursor.lastrowid)
+        file_id = row[0]
+        if (row[1], row[2]) != (size, mtime_ns):  # content changed: old vectors are stale
+            self.conn.execute("DELETE FROM vectors WHERE file_id = ?", (file_id,))
+        self.conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ?, quick_hash = ?, error = ? WHERE id = ?",
+            (size, mtime_ns, quick_hash, error, file_id),
+        )
+        return file_id
+
+    def bump_generation(self) -> None:
+        self.conn.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
+        )
+
+
+def _check_not_newer(path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise IndexTooNewError(
+            f"The index at {path} was written by a newer Album Finder (schema "
+            f"{version}, this version knows {SCHEMA_VERSION}). It was left untouched; "
+            "update Album Finder, or set ALBUMFINDER_HOME to use another index."
+        )
+
+
+def _declared_version(path: Path) -> int:
+    """The schema version an existing index declares, read without opening it for writing,
+    so that a newer version's index is left exactly as it is (no -wal or -shm created).
+    0 when it cannot tell; the normal open then decides (and detects damage)."""
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:  # the newest header may be in the WAL
+        try:
+            probe = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            try:
+                return int(probe.execute("PRAGMA user_version").fetchone()[0])
+            finally:
+                probe.close()
+        except sqlite3.Error:
+            return 0
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError:
+        return 0
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        return 0
+    return int.from_bytes(header[60:64], "big", signed=True)
+
+
+def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        "not a database" in text or "malformed" in text or "corrupt" in text
+    )
+
+
+def _unavailable(path: Path, exc: sqlite3.OperationalError) -> IndexUnavailableError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        why = "the index or its folder is read-only"
+    elif "full" in text:
+        why = "the disk is full"
+    elif "disk i/o error" in text:
+        why = "the disk could not be written (is it full, or over a file-size limit?)"
+    elif "locked" in text or "busy" in text:
+        why = "another Album Finder is busy with the index; try again in a moment"
+    elif "unable to open" in text:
+        why = "the index file cannot be opened (check the folder's permissions)"
+    else:
+        why = str(exc)
+    return IndexUnavailableError(f"Cannot write the index {path}: {why}. Nothing was changed.")
+
+
+def _enable_wal(conn: sqlite3.Connection) -> tuple | None:
+    """Switch to WAL, waiting like the busy timeout does: SQLite answers "locked" at once,
+    without calling the busy handler, while another process is switching the same file."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _move_aside(path: Path) -> Path:
+    """Move a corrupt database (and its WAL files) aside with a timestamp; return the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+        counter += 1
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm"):
+        side = Path(str(path) + suffix)
+        if side.exists():
+            os.replace(side, Path(str(target) + suffix))
+    return target
+
+
+def stored_vector(
+    store: IndexStore, path: str, size: int, mtime_ns: int, model_key: str
+) -> np.ndarray | None:
+    """The stored vector of an unchanged indexed file, or None."""
+    row = (
+        store.connection()
+        .execute(
+            "SELECT v.vector FROM files f JOIN vectors v ON v.file_id = f.id "
+            "WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND v.model_key = ?",
+            (path, size, mtime_ns, model_key),
+        )
+        .fetchone()
+    )
+    return None if row is None else np.frombuffer(row[0], dtype="<f2").astype(np.float32)

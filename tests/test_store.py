@@ -1,0 +1,96 @@
+import sqlite3
+
+import numpy as np
+import pytest
+
+from albumfinder.store import (
+    SCHEMA_VERSION,
+    IndexStore,
+    IndexTooNewError,
+    IndexUnavailableError,
+    NewFailure,
+    NewVector,
+)
+
+
+def _unit(seed: int, dim: int = 8) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_vectors_round_trip_as_float16(tmp_path):
+    store = IndexStore(tmp_path / "index.sqlite3")
+    vectors = [NewVector(f"/album/{i}.jpg", 10 + i, 1000 + i, f"h{i}", _unit(i)) for i in range(3)]
+    store.record_batch("m/p1", vectors, [NewFailure("/album/bad.jpg", 5, 6, None, "broken")])
+    paths, matrix = store.load_vectors("m/p1")
+    assert paths == [f"/album/{i}.jpg" for i in range(3)]
+    assert matrix.dtype == np.float16
+    np.testing.assert_allclose(matrix[1].astype(np.float32), _unit(1), atol=1e-3)
+    assert store.failures_under(["/album"]) == [("/album/bad.jpg", "broken")]
+    assert store.load_vectors("other/p1")[0] == []
+
+
+def test_changed_file_loses_its_stale_vector(tmp_path):
+    store = IndexStore(tmp_path / "index.sqlite3")
+    store.record_batch("m/p1", [NewVector("/a/x.jpg", 1, 1, None, _unit(1))], [])
+    store.record_batch("m/p2", [NewVector("/a/x.jpg", 1, 1, None, _unit(2))], [])
+    store.record_batch("m/p1", [NewVector("/a/x.jpg", 2, 2, None, _unit(3))], [])
+    assert store.model_keys() == {"m/p1": 1}  # the p2 vector was of the old content
+
+
+def test_garbage_database_is_moved_aside_and_rebuilt(tmp_path):
+    path = tmp_path / "index.sqlite3"
+    path.write_bytes(b"definitely not sqlite " * 200)
+    store = IndexStore(path)
+    assert store.recovered_from is not None and store.recovered_from.exists()
+    assert store.recovered_from.read_bytes().startswith(b"definitely")
+    assert store.folders() == []
+
+
+def test_truncated_database_is_detected(tmp_path):
+    path = tmp_path / "index.sqlite3"
+    store = IndexStore(path)
+    many = [NewVector(f"/a/{i}.jpg", i, i, None, _unit(i, 384)) for i in range(400)]
+    store.record_batch("m/p1", many, [])
+    store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    rebuilt = IndexStore(path)
+    assert rebuilt.recovered_from is not None
+    assert rebuilt.load_vectors("m/p1")[0] == []
+
+
+def test_newer_schema_is_left_untouched(tmp_path):
+    path = tmp_path / "index.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE future (x)")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(IndexTooNewError, match="newer Album Finder"):
+        IndexStore(path)
+    assert path.read_bytes() == before
+
+
+def test_read_only_folder_gives_a_clear_error(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        if (folder / "probe").parent.stat().st_mode and _can_write(folder):
+            pytest.skip("running as a user who can write anywhere (root)")
+        with pytest.raises(IndexUnavailableError):
+            IndexStore(folder / "index.sqlite3")
+    finally:
+        folder.chmod(0o700)
+
+
+def _can_write(folder):
+    try:
+        (folder / "probe").write_bytes(b"")
+    except OSError:
+        return False
+    (folder / "probe").unlink()
+    return True
