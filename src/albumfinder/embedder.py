@@ -1,0 +1,336 @@
+"""Images in, L2-normalised float32 vectors out.
+
+:func:`load_embedder` picks the model (DINOv2 when its weights are here or can be fetched,
+else the built-in one), the device (CUDA, MPS, else CPU), the precision and the number of
+CPU threads. :meth:`Embedder.prepare` is pure Pillow/numpy and safe to call from decoding
+threads; :meth:`Embedder.embed_prepared` runs batched forward passes, one at a time.
+
+Importing this module imports torch; the rest of the core imports it lazily.
+"""
+
+# ruff: noqa: E402  (the OpenMP setting below must come before torch is imported)
+from __future__ import annotations
+
+import os
+
+# Idle OpenMP threads sleep instead of spinning. With spinning, torch's threads fight any
+# other busy thread (our own decoders, another program) for the cores and throughput
+# collapses: measured here on 2 cores with one kept busy, ViT-S/14 batch 1 ran at 4.2
+# images/s spinning and 6.9 passive; quiet, passive costs ~5% at batch 16. Only effective
+# if torch is not imported yet; OMP_WAIT_POLICY or GOMP_SPINCOUNT set by the user win.
+if "GOMP_SPINCOUNT" not in os.environ:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import contextlib
+import threading
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from albumfinder.models import build_model
+from albumfinder.models.registry import MODELS, ModelSpec, get_spec
+from albumfinder.models.weights import (
+    WeightsError,
+    download_weights,
+    find_weights,
+    load_state_dict,
+)
+
+DEFAULT_MODEL = "dinov2-small"
+THREADS_ENV = "ALBUMFINDER_THREADS"
+OFFLINE_ENV = "ALBUMFINDER_OFFLINE"
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+_threads_set = False
+_threads_lock = threading.Lock()
+
+
+class Embedder:
+    """One loaded model on one device: photos in, unit-length vectors out."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        model: torch.nn.Module,
+        device: str = "cpu",
+        precision: str = "fp32",
+        batch_size: int | None = None,
+    ) -> None:
+        self.spec = spec
+        self.device = device
+        self.precision = precision
+        self.batch_size = batch_size or (16 if device == "cpu" else 64)
+        # Photos are squashed to input_size x input_size, so a JPEG decoded at a reduced
+        # scale only needs both sides at least that large.
+        self.decode_size = spec.input_size
+        self._model = model.to(device)
+        self._lock = threading.Lock()  # one forward pass at a time: they share the cores
+        if spec.family == "dinov2":
+            mean = torch.tensor(_IMAGENET_MEAN) * 255.0
+            std = torch.tensor(_IMAGENET_STD) * 255.0
+        else:  # EfficientNet-Lite (TensorFlow): (pixel - 127) / 128
+            mean, std = torch.full((3,), 127.0), torch.full((3,), 128.0)
+        self._mean = mean.reshape(1, 3, 1, 1).to(device)
+        self._std = std.reshape(1, 3, 1, 1).to(device)
+
+    @property
+    def model_key(self) -> str:
+        """The index key: model + preprocessing (all precisions share one set of vectors)."""
+        return self.spec.key
+
+    @property
+    def dim(self) -> int:
+        return self.spec.dim
+
+    def prepare(self, image: Image.Image) -> np.ndarray:
+        """The whole photo resized to input_size x input_size (no crop), uint8 HxWx3.
+
+        No torch: safe to call from many decoding threads at once.
+        """
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        size = self.spec.input_size
+        if image.size != (size, size):
+            # reducing_gap: shrink by a whole factor with a box filter first, then bicubic;
+            # much faster on large images and visually the same.
+            image = image.resize((size, size), Image.Resampling.BICUBIC, reducing_gap=3.0)
+        return np.asarray(image, dtype=np.uint8)
+
+    def embed_prepared(self, arrays: Sequence[np.ndarray]) -> np.ndarray:
+        """(len(arrays), dim) float32 rows of unit length, from :meth:`prepare` outputs."""
+        if len(arrays) == 0:
+            return np.empty((0, self.spec.dim), dtype=np.float32)
+        shapes = {a.shape for a in arrays}
+        if len(shapes) != 1 or len(next(iter(shapes))) != 3 or next(iter(shapes))[2] != 3:
+            raise ValueError(f"arrays must all be HxWx3 of one size, got {sorted(shapes)}")
+        out = []
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(arrays), self.batch_size):
+                batch = np.stack(arrays[start : start + self.batch_size])
+                out.append(self._forward(torch.from_numpy(batch)))
+        return np.concatenate(out)
+
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        return self.embed_prepared([self.prepare(image) for image in images])
+
+    def _forward(self, batch: torch.Tensor) -> np.ndarray:
+        x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
+        x = (x - self._mean) / self._std
+        dtype = _DTYPES.get(self.precision)
+        device_type = "cuda" if self.device.startswith("cuda") else self.device
+        autocast = (
+            torch.autocast(device_type, dtype=dtype)
+            if dtype is not None
+            else contextlib.nullcontext()
+        )
+        with autocast:
+            features = self._model(x)
+        features = F.normalize(features.float(), dim=1)
+        return features.cpu().numpy().astype(np.float32, copy=False)
+
+
+# ------------------------------------------------------------------------- choosing
+
+
+def pick_device(requested: str | None = None) -> str:
+    """``requested`` if it is usable, else (None/"auto") CUDA or MPS when present, else CPU."""
+    want = (requested or "auto").lower()
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if want == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if want.startswith("cuda") and not cuda:
+        raise ValueError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
+    if want == "mps" and not mps:
+        raise ValueError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
+    if want not in ("cpu", "mps") and not want.startswith("cuda"):
+        raise ValueError(f"unknown device {requested!r}: use cpu, cuda or mps")
+    return want
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read at run time."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
+def resolve_precision(precision: str, device: str, spec: ModelSpec | None = None) -> str:
+    """The precision to run at; "auto": fp16 on CUDA; on the CPU, bf16 for DINOv2 where the
+    CPU has native bf16 (cosine to fp32 >= 0.9999), else fp32 (EfficientNet-Lite in bf16
+    measured only 0.997)."""
+    precision = (precision or "auto").lower()
+    if precision == "int8":
+        raise ValueError(
+            "int8 is not offered: dynamic int8 kept only ~0.997 cosine to fp32 "
+            "(bf16 keeps 0.9999 and is faster where the CPU supports it)"
+        )
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    if device.startswith("cuda"):
+        return "fp16"
+    if device == "cpu" and cpu_has_bf16() and (spec is None or spec.family == "dinov2"):
+        return "bf16"
+    return "fp32"
+
+
+def usable_cores() -> int | None:
+    """Physical cores this process may run on (affinity and cgroup quota respected);
+    None where the system does not say (macOS, Windows: torch's default is kept)."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return None
+    cores = set()
+    for cpu in cpus:
+        topology = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology")
+        try:
+            package = (topology / "physical_package_id").read_text().strip()
+            core = (topology / "core_id").read_text().strip()
+        except OSError:
+            cores.add(("cpu", str(cpu)))
+            continue
+        cores.add((package, core))
+    count = len(cores) or len(cpus)
+    with contextlib.suppress(OSError, ValueError):
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            count = min(count, max(1, -(-int(quota) // int(period))))
+    return max(1, count)
+
+
+def configure_threads(log: Callable[[str], None] | None = None) -> int:
+    """Set torch's CPU thread count once per process: ALBUMFINDER_THREADS if set, else
+    torch's own choice when OMP_NUM_THREADS is set, else the usable physical cores."""
+    global _threads_set
+    with _threads_lock:
+        if _threads_set:
+            return torch.get_num_threads()
+        _threads_set = True
+        value = os.environ.get(THREADS_ENV, "").strip()
+        threads: int | None = None
+        if value:
+            try:
+                threads = max(1, int(value))
+            except ValueError:
+                if log:
+                    log(f"ignoring {THREADS_ENV}={value!r}: not a number")
+        if threads is None and not os.environ.get("OMP_NUM_THREADS"):
+            threads = usable_cores()
+        if threads and threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+        return torch.get_num_threads()
+
+
+def _offline() -> bool:
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def can_download(spec: ModelSpec, timeout: float = 3.0) -> bool:
+    """A quick HEAD request: can the weights be fetched from here right now?"""
+    if _offline() or not spec.weights_url:
+        return False
+    request = urllib.request.Request(spec.weights_url, method="HEAD")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return 200 <= response.status < 400
+    except (OSError, ValueError):
+        return False
+
+
+def _spec_for_file(model_path: str | os.PathLike[str] | None) -> ModelSpec | None:
+    """The DINOv2 model whose official file name ``model_path`` has, if any."""
+    if not model_path:
+        return None
+    name = Path(model_path).name
+    return next((s for s in MODELS.values() if s.weights_filename == name), None)
+
+
+def default_model_name(
+    model_path: str | os.PathLike[str] | None = None, *, allow_download: bool = True
+) -> tuple[str, str | None]:
+    """(model name, None), or ("builtin", why DINOv2 is not used and how to get it).
+
+    DINOv2 small when its weights are here, or (``allow_download``) can be fetched: the
+    check is one HEAD request of at most 3 s, skipped when ALBUMFINDER_OFFLINE=1.
+    """
+    named = _spec_for_file(model_path)
+    if named is not None and Path(model_path or "").expanduser().is_file():
+        return named.name, None
+    spec = get_spec(DEFAULT_MODEL)
+    if find_weights(spec, model_path) is not None:
+        return spec.name, None
+    how = f"Run `albumfinder-cli models --download {spec.name}` or pass -p PATH."
+    if model_path:
+        return "builtin", (
+            f"No DINOv2 weights ({spec.weights_filename}) found at {model_path}; using the "
+            f"built-in model. {how}"
+        )
+    if not allow_download:
+        return "builtin", f"DINOv2 weights not found; using the built-in model. {how}"
+    if _offline():
+        return "builtin", (
+            f"DINOv2 weights not found and downloads are off ({OFFLINE_ENV}); using the "
+            f"built-in model. {how}"
+        )
+    if can_download(spec):
+        return spec.name, None
+    return "builtin", (
+        "DINOv2 weights not found and could not be downloaded (offline); using the built-in "
+        f"model. {how}"
+    )
+
+
+def load_embedder(
+    model_name: str | None = None,
+    *,
+    model_path: str | os.PathLike[str] | None = None,
+    device: str | None = None,
+    precision: str = "auto",
+    allow_download: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Embedder:
+    """Load ``model_name`` (None: :func:`default_model_name`) ready to embed.
+
+    Raises :class:`WeightsError` (weights missing, unreachable or not right) or ValueError
+    (unknown model, device or precision), each with a message meant for the user.
+    """
+    say = log or (lambda _message: None)
+    if model_name is None:
+        model_name, reason = default_model_name(model_path, allow_download=allow_download)
+        if reason:
+            say(reason)
+    spec = get_spec(model_name)
+    device = pick_device(device)
+    precision = resolve_precision(precision, device, spec)
+    configure_threads(say)
+    path = find_weights(spec, model_path)
+    if path is None:
+        if not allow_download or not spec.weights_url or _offline():
+            where = f" at {model_path}" if model_path else ""
+            off = f" and downloads are off ({OFFLINE_ENV})" if allow_download else ""
+            raise WeightsError(
+                f"no weights for {spec.name} found{where}{off}; get them with "
+                f"`albumfinder-cli models --download {spec.name}` or pass -p PATH"
+            )
+        say(f"Downloading {spec.title} weights ({(spec.weights_bytes or 0) / 1e6:.0f} MB)…")
+        path = download_weights(spec, progress=progress, should_stop=should_stop)
+    model = build_model(spec, load_state_dict(spec, path))
+    return Embedder(spec, model, device=device, precision=precision)
