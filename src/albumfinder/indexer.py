@@ -1,0 +1,332 @@
+"""The indexing pipeline: scan → diff with the index → decode (threads) → embed → store.
+
+Decoding runs on a thread pool ahead of the model; every batch is committed as it
+finishes, so a run that is cancelled or killed resumes where it stopped. Progress is
+reported through a plain callback (the GUI turns it into Qt signals); ``should_stop`` is
+polled between photos for a cooperative cancel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from albumfinder.images import ImageLoadError, describe_error, is_retryable, open_photo
+from albumfinder.scan import FoundFile, is_under, normalize_path, scan
+from albumfinder.store import FileRow, IndexStore, NewFailure, NewVector
+
+if TYPE_CHECKING:
+    from albumfinder.embedder import Embedder
+
+QUICK_HASH_BYTES = 64 * 1024
+PROGRESS_INTERVAL_S = 0.2
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    phase: str  # "scanning" | "embedding" | "done" | "cancelled"
+    done: int
+    total: int
+    skipped: int = 0
+    rate: float = 0.0  # photos per second in this run
+    eta_s: float | None = None
+    current: str | None = None
+
+
+@dataclass
+class IndexReport:
+    model: str
+    folders: list[str]
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    missing_folders: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "folders": self.folders,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "cancelled": self.cancelled,
+            "missing_folders": self.missing_folders,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+
+@dataclass(frozen=True)
+class _Job:
+    file: FoundFile
+    is_update: bool
+
+
+@dataclass
+class _Decoded:
+    job: _Job
+    quick_hash: str | None
+    pixels: np.ndarray | None
+    reason: str | None
+    vanished: bool = False
+
+
+def quick_hash(path: str, size: int) -> str:
+    """Hash of the size and the first and last 64 KiB: cheap, and enough to recognise a
+    moved photo (metadata edits near the start change it, which is what we want)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(str(size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(QUICK_HASH_BYTES))
+        if size > 2 * QUICK_HASH_BYTES:
+            handle.seek(-QUICK_HASH_BYTES, os.SEEK_END)
+            digest.update(handle.read(QUICK_HASH_BYTES))
+        elif size > QUICK_HASH_BYTES:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def default_decode_workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 2
+    return max(2, min(8, cores))
+
+
+def index_folders(
+    store: IndexStore,
+    folders: Sequence[str],
+    embedder: Embedder,
+    progress: Callable[[IndexProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    decode_workers: int | None = None,
+) -> IndexReport:
+    """Bring the index of ``folders`` (folders or single files) up to date for ``embedder``."""
+    started = time.monotonic()
+    roots = [normalize_path(f) for f in folders]
+    stop = should_stop or (lambda: False)
+    notify = progress or (lambda _event: None)
+    report = IndexReport(model=embedder.spec.name, folders=roots)
+
+    notify(IndexProgress("scanning", 0, 0))
+    found = scan(roots, stop, lambda n: notify(IndexProgress("scanning", n, 0)))
+    report.missing_folders = found.missing_roots
+    report.skipped += [Skipped(p, r) for p, r in sorted(found.problems.items())]
+    if stop():
+        report.cancelled = True
+        notify(IndexProgress("cancelled", 0, 0))
+        return report
+
+    live_roots = [r for r in roots if r not in found.missing_roots]
+    known = store.files_under(live_roots, embedder.model_key)
+    jobs = _diff(store, found.files, known, found.problems, report)
+
+    report.cancelled = _embed(
+        store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
+    )
+    report.seconds = time.monotonic() - started
+    total = len(jobs)
+    notify(
+        IndexProgress(
+            "cancelled" if report.cancelled else "done", total, total, len(report.skipped)
+        )
+    )
+    return report
+
+
+def _diff(
+    store: IndexStore,
+    found: dict[str, FoundFile],
+    known: dict[str, FileRow],
+    problems: dict[str, str],
+    report: IndexReport,
+) -> list[_Job]:
+    """Decide what to embed, what moved, what is gone; apply moves and removals."""
+    jobs: list[_Job] = []
+    new: list[FoundFile] = []
+    for path, file in found.items():
+        row = known.get(path)
+        if row is None:
+            new.append(file)
+        elif (row.size, row.mtime_ns) != (file.size, file.mtime_ns):
+            jobs.append(_Job(file, is_update=True))
+        elif row.error is not None and not is_retryable(row.error):
+            report.skipped.append(Skipped(path, row.error))  # not retried until it changes
+        elif row.has_vector:
+            report.unchanged += 1
+        else:
+            jobs.append(_Job(file, is_update=False))  # known file, new model
+
+    unreadable = [p for p in problems if p not in found]
+    gone = [
+        row
+        for path, row in known.items()
+        if path not in found and not any(is_under(path, p) for p in unreadable)
+    ]
+    moved_ids = _apply_moves(store, new, gone, report)
+    store.remove_files(row.id for row in gone if row.id not in moved_ids)
+    report.removed = len(gone) - len(moved_ids)
+    jobs += [_Job(file, is_update=False) for file in new]
+    return jobs
+
+
+def _apply_moves(
+    store: IndexStore, new: list[FoundFile], gone: list[FileRow], report: IndexReport
+) -> set[int]:
+    """Match new files to vanished rows by size + partial hash; move rows, keep vectors."""
+    by_key = {(row.size, row.quick_hash): row for row in gone if row.quick_hash}
+    sizes = {size for size, _ in by_key}
+    moved: set[int] = set()
+    for file in list(new):
+        if file.size not in sizes:
+            continue
+        try:
+            key = (file.size, quick_hash(file.path, file.size))
+        except OSError:
+            continue
+        row = by_key.pop(key, None)
+        if row is None or row.error is not None:
+            continue
+        store.move_file(row.id, file.path, file.size, file.mtime_ns)
+        new.remove(file)
+        moved.add(row.id)
+        report.moved += 1
+        if row.has_vector:
+            report.unchanged += 1
+        else:
+            new.append(file)  # moved, but still needs this model's vector
+    return moved
+
+
+def _decode(job: _Job, embedder: Embedder) -> _Decoded:
+    file = job.file
+    digest = None
+    try:
+        digest = quick_hash(file.path, file.size)
+        image = open_photo(file.path, min_size=embedder.decode_size)
+        return _Decoded(job, digest, embedder.prepare(image), None)
+    except FileNotFoundError:
+        return _Decoded(job, None, None, "file no longer exists", vanished=True)
+    except ImageLoadError as exc:
+        vanished = exc.reason == "file no longer exists"
+        return _Decoded(job, digest, None, exc.reason, vanished=vanished)
+    except Exception as exc:  # noqa: BLE001 - one bad photo never stops the run
+        return _Decoded(job, digest, None, describe_error(exc))
+
+
+def _embed(
+    store: IndexStore,
+    embedder: Embedder,
+    jobs: list[_Job],
+    report: IndexReport,
+    notify: Callable[[IndexProgress], None],
+    stop: Callable[[], bool],
+    workers: int,
+) -> bool:
+    """Decode ahead on threads, embed in batches, commit each batch. True if cancelled."""
+    total = len(jobs)
+    if not total:
+        return False
+    batch_size = max(1, embedder.batch_size)
+    started = time.monotonic()
+    last_note = 0.0
+    done = 0
+    ready: list[_Decoded] = []
+    failed: list[_Decoded] = []
+
+    def flush() -> None:
+        nonlocal ready, failed
+        vectors: list[NewVector] = []
+        if ready:
+            matrix = embedder.embed_prepared([d.pixels for d in ready])
+            for item, vector in zip(ready, matrix, strict=True):
+                f = item.job.file
+                vectors.append(NewVector(f.path, f.size, f.mtime_ns, item.quick_hash, vector))
+        failures = [
+            NewFailure(
+                d.job.file.path,
+                d.job.file.size,
+                d.job.file.mtime_ns,
+                d.quick_hash,
+                d.reason or "unknown error",
+            )
+            for d in failed
+            if not d.vanished
+        ]
+        store.record_batch(embedder.model_key, vectors, failures)
+        for item in ready:
+            if item.job.is_update:
+                report.updated += 1
+            else:
+                report.added += 1
+        report.skipped += [Skipped(d.job.file.path, d.reason or "unknown error") for d in failed]
+        ready, failed = [], []
+
+    def note(current: str | None, force: bool = False) -> None:
+        nonlocal last_note
+        now = time.monotonic()
+        if not force and now - last_note < PROGRESS_INTERVAL_S:
+            return
+        last_note = now
+        elapsed = max(now - started, 1e-6)
+        rate = done / elapsed
+        eta = (total - done) / rate if rate > 0 else None
+        notify(
+            IndexProgress(
+                "embedding", done, total, len(report.skipped) + len(failed), rate, eta, current
+            )
+        )
+
+    note(None, force=True)
+    prefetch = max(2 * batch_size, 2 * workers)
+    queue: deque[Future[_Decoded]] = deque()
+    todo = iter(jobs)
+    cancelled = False
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
+
+        def fill() -> None:
+            while len(queue) < prefetch:
+                job = next(todo, None)
+                if job is None:
+                    return
+                queue.append(pool.submit(_decode, job, embedder))
+
+        fill()
+        while queue:
+            if stop():
+                cancelled = True
+                for future in queue:
+                    future.cancel()
+                break
+            item = queue.popleft().result()
+            fill()
+            (ready if item.pixels is not None else failed).append(item)
+            if len(ready) >= batch_size:
+                flush()
+            done += 1
+            note(item.job.file.path)
+        if not cancelled or ready or failed:
+            flush()  # what was decoded before a cancel is kept
+    note(None, force=True)
+    return cancelled

@@ -1,0 +1,183 @@
+"""The one API both faces use: the album's folders, indexing, search and status.
+
+The CLI and the GUI call these functions and nothing below them. Nothing here imports Qt
+or torch: the embedder is passed in (see :func:`albumfinder.embedder.load_embedder`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PIL import Image
+
+from albumfinder import paths
+from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
+from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
+from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
+from albumfinder.search import SearchHit, VectorMatrix, search_vectors
+from albumfinder.store import IndexStore, IndexUnavailableError, stored_vector
+
+if TYPE_CHECKING:
+    from albumfinder.embedder import Embedder
+
+Query = str | os.PathLike[str] | Image.Image | bytes
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    path: str
+    exists: bool
+    indexed: int  # photos with a vector for the model
+    skipped: int  # photos that could not be read
+    pending: int | None  # photos on disk not yet indexed (None: not counted)
+
+
+class Library:
+    """A photo album: its folders and its index (one SQLite file)."""
+
+    def __init__(self, index_path: str | os.PathLike[str] | None = None) -> None:
+        if index_path is None:
+            try:
+                index_path = paths.index_path()  # creates the data folder
+            except OSError as exc:
+                raise IndexUnavailableError(
+                    f"Cannot create the index folder {exc.filename or paths.HOME_ENV}: "
+                    f"{exc.strerror or exc}. Nothing was changed."
+                ) from exc
+        self.store = IndexStore(index_path)
+        self._vectors: dict[str, tuple[int, VectorMatrix]] = {}
+        self._vectors_lock = threading.Lock()
+
+    @property
+    def recovered_from(self) -> Path | None:
+        """Where a corrupt index was moved when it was rebuilt at open, if it was."""
+        return self.store.recovered_from
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- folders -----------------------------------------------------------------------
+    def folders(self) -> list[str]:
+        return self.store.folders()
+
+    def add_folder(self, folder: str | os.PathLike[str]) -> str:
+        path = normalize_path(folder)
+        if not os.path.isdir(path):
+            raise NotADirectoryError(f"Not a folder: {path}")
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise PermissionError(f"Cannot read the folder {path} (permission denied)")
+        if not is_storable_name(path):
+            raise ValueError(f"Cannot add {path}: {NOT_UTF8}")
+        self.store.add_folder(path)
+        return path
+
+    def remove_folder(self, folder: str | os.PathLike[str]) -> None:
+        """Forget a folder and the vectors of photos no other album folder holds."""
+        path = normalize_path(folder)
+        self.store.remove_folder(path)
+        others = self.store.folders()
+        rows = self.store.files_under([path], model_key="")
+        self.store.remove_files(
+            row.id for row in rows.values() if not any(is_under(row.path, o) for o in others)
+        )
+
+    # -- indexing ----------------------------------------------------------------------
+    def index(
+        self,
+        embedder: Embedder,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+        progress: Callable[[IndexProgress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        decode_workers: int | None = None,
+    ) -> IndexReport:
+        """Index ``folders`` (default: the album's folders) incrementally."""
+        roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
+        return index_folders(self.store, roots, embedder, progress, should_stop, decode_workers)
+
+    def skipped(self, folders: Sequence[str] | None = None) -> list[Skipped]:
+        roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
+        return [Skipped(p, r) for p, r in self.store.failures_under(roots)]
+
+    def folder_status(self, model_key: str, count_pending: bool = False) -> list[FolderStatus]:
+        out = []
+        for folder in self.folders():
+            rows = self.store.files_under([folder], model_key)
+            indexed = sum(1 for r in rows.values() if r.has_vector and r.error is None)
+            skipped = sum(1 for r in rows.values() if r.error is not None)
+            exists = os.path.isdir(folder)
+            pending = None
+            if count_pending and exists:
+                found = scan([folder]).files
+                pending = sum(
+                    1
+                    for p, f in found.items()
+                    if (r := rows.get(p)) is None
+                    or (r.size, r.mtime_ns) != (f.size, f.mtime_ns)
+                    or (not r.has_vector and r.error is None)
+                )
+            out.append(FolderStatus(folder, exists, indexed, skipped, pending))
+        return out
+
+    # -- search ------------------------------------------------------------------------
+    def vectors(self, model_key: str) -> VectorMatrix:
+        """The model's vectors in RAM, reloaded only when the index has changed."""
+        generation = self.store.generation()
+        with self._vectors_lock:
+            cached = self._vectors.get(model_key)
+            if cached is not None and cached[0] == generation:
+                return cached[1]
+            paths_, matrix = self.store.load_vectors(model_key)
+            vectors = VectorMatrix(paths_, matrix)
+            self._vectors[model_key] = (generation, vectors)
+            return vectors
+
+    def embed_query(self, embedder: Embedder, query: Query) -> np.ndarray:
+        """The vector of a query photo: a path, a PIL image or encoded image bytes.
+
+        An indexed, unchanged photo reuses its stored vector (no decoding at all).
+        """
+        if isinstance(query, Image.Image):
+            image = query
+        elif isinstance(query, bytes):
+            image = open_photo_bytes(query, min_size=embedder.decode_size)
+        else:
+            path = normalize_path(query)
+            try:
+                info = os.stat(path)
+            except OSError as exc:
+                raise ImageLoadError(
+                    path,
+                    "file not found"
+                    if isinstance(exc, FileNotFoundError)
+                    else "cannot read the file",
+                ) from exc
+            vector = stored_vector(
+                self.store, path, info.st_size, info.st_mtime_ns, embedder.model_key
+            )
+            if vector is not None:
+                return vector / max(float(np.linalg.norm(vector)), 1e-12)
+            image = open_photo(path, min_size=embedder.decode_size)
+        return embedder.embed_prepared([embedder.prepare(image)])[0]
+
+    def search(
+        self,
+        embedder: Embedder,
+        query: Query,
+        n: int = 10,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+    ) -> list[SearchHit]:
+        """The ``n`` indexed photos most like ``query``, best first.
+
+        ``folders`` limits results to photos under those folders (default: all indexed).
+        The query file itself is never a result.
+        """
+        vector = self.embed_query(embedder, query)
+        exclude = None if isinstance(query, (Image.Image, bytes)) else normalize_path(query)
+        roots = [normalize_path(f) for f in folders] if folders else None
+        return search_vectors(self.vectors(embedder.model_key), vector, n, roots, exclude)
