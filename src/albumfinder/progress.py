@@ -1,0 +1,78 @@
+"""Text progress for the command line: a bar with rate and ETA on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from albumfinder.indexer import IndexProgress
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+
+
+class ProgressPrinter:
+    """Draws :class:`IndexProgress` events; redraws in place on a terminal, else prints a
+    line every few seconds so logs stay readable."""
+
+    def __init__(self, stream: TextIO | None = None, width: int = 28) -> None:
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last_line = 0.0
+        self._drawn = False
+
+    def __call__(self, event: IndexProgress) -> None:
+        if event.phase == "scanning":
+            text = f"Scanning… {event.done} photos found"
+        elif event.phase == "embedding":
+            text = self._bar(event)
+        else:
+            self.finish()
+            return
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+            self._drawn = True
+        elif now - self._last_line >= 5.0:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+            self._last_line = now
+
+    def _bar(self, event: IndexProgress) -> str:
+        fraction = event.done / event.total if event.total else 1.0
+        filled = int(self.width * fraction)
+        bar = "█" * filled + "·" * (self.width - filled)
+        skipped = f", {event.skipped} skipped" if event.skipped else ""
+        return (
+            f"Indexing {bar} {event.done}/{event.total} "
+            f"{event.rate:.1f} photos/s, ETA {format_duration(event.eta_s)}{skipped}"
+        )
+
+    def download(self, done: int, total: int) -> None:
+        """Progress of a weights download."""
+        if total:
+            text = (
+                f"Downloading weights… {done / 1e6:.1f} / {total / 1e6:.1f} MB "
+                f"({100 * done / total:.0f}%)"
+            )
+        else:
+            text = f"Downloading weights… {done / 1e6:.1f} MB"
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self._drawn = True
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
