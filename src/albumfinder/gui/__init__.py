@@ -1,0 +1,1 @@
+"""The desktop app (PySide6): a thin face over :mod:`albumfinder.library`."""

@@ -1,0 +1,96 @@
+"""`albumfinder` (and `python -m albumfinder`): start the desktop app.
+
+Only Qt and the light parts of the core are imported here, so the window shows at once;
+torch is imported on a pool thread when the first model is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+APP_ID = "albumfinder"
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="albumfinder", description="Album Finder: find look-alike photos in your album."
+    )
+    parser.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add Album Finder to the desktop's application menu (Linux) and exit",
+    )
+    parser.add_argument("photo", nargs="?", help="a photo to find look-alikes of")
+    return parser.parse_known_args(argv)
+
+
+def create_application(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+
+    from albumfinder.gui import icons
+
+    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("Album Finder")
+    app.setOrganizationName("AlbumFinder")
+    app.setApplicationDisplayName("Album Finder")
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(icons.app_icon())
+    return app
+
+
+def open_library():
+    """The album's :class:`Library`, or None after telling the user why it can't open."""
+    from albumfinder.library import Library
+    from albumfinder.store import IndexError_
+
+    try:
+        return Library()
+    except (IndexError_, OSError) as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(
+            None,
+            "Album Finder",
+            f"The photo index could not be opened.\n\n{exc}\n\nNothing was changed.",
+        )
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.install_desktop_entry:
+        from albumfinder.gui.desktop_entry import install
+
+        for line in install():
+            print(line)
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app = create_application([sys.argv[0], *qt_args])
+    from albumfinder.gui.crash import CrashHandler
+
+    crash = CrashHandler()
+    crash.install()
+    library = open_library()
+    if library is None:
+        return 1
+    from albumfinder.gui.drop_zone import QuerySource
+    from albumfinder.gui.main_window import MainWindow
+
+    window = MainWindow(library)
+    window.show()
+    if args.photo:
+        import os
+
+        window.find(QuerySource("path", os.path.abspath(args.photo), os.path.basename(args.photo)))
+    try:
+        return app.exec()
+    finally:
+        crash.uninstall()
+        library.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""The large area that invites a photo: drop, paste or open one; once given, it shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
+from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
+
+from albumfinder.gui import icons
+
+TITLE = "Drop a photo here, paste one, or open a file"
+SUBTITLE = "Album Finder shows the photos in your album that look most like it."
+
+
+@dataclass(frozen=True)
+class QuerySource:
+    """What was dropped or pasted: a local file, encoded image data, or a web address."""
+
+    kind: str  # "path" | "bytes" | "url"
+    value: str | bytes
+    name: str
+
+
+def encode_png(image: QImage) -> bytes:
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    buffer.close()
+    return bytes(data.data())
+
+
+def source_from_mime(mime: QMimeData | None) -> QuerySource | None:
+    """The photo a drop or a paste carries: a local file first, then image data (a browser
+    drag or a copied image), then a web address."""
+    if mime is None:
+        return None
+    urls = mime.urls() if mime.hasUrls() else []
+    for url in urls:
+        if url.isLocalFile() and url.toLocalFile():
+            path = url.toLocalFile()
+            return QuerySource("path", path, path.rsplit("/", 1)[-1])
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QPixmap):
+            image = image.toImage()
+        if isinstance(image, QImage) and not image.isNull():
+            return QuerySource("bytes", encode_png(image), "pasted image")
+    for fmt in ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"):
+        if mime.hasFormat(fmt):
+            data = bytes(mime.data(fmt).data())
+            if data:
+                return QuerySource("bytes", data, "dropped image")
+    for url in urls:
+        if url.scheme() in ("http", "https"):
+            return QuerySource("url", url.toString(), url.fileName() or url.host())
+    text = mime.text().strip() if mime.hasText() else ""
+    if text.startswith(("http://", "https://")) and "\n" not in text:
+        return QuerySource("url", text, text.rsplit("/", 1)[-1])
+    if text.startswith("file://") and "\n" not in text:
+        from PySide6.QtCore import QUrl
+
+        path = QUrl(text).toLocalFile()
+        return QuerySource("path", path, path.rsplit("/", 1)[-1]) if path else None
+    return None
+
+
+class DropZone(QWidget):
+    """Emits :attr:`dropped` with a :class:`QuerySource`; :attr:`openRequested` for the button."""
+
+    dropped = Signal(object)
+    openRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dropZone")
+        self.setAcceptDrops(True)
+        self.setMinimumSize(QSize(320, 220))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self._hover = False
+        self._image: QImage | None = None
+        self._caption = ""
+        self._busy = False
+        self.open_button = QPushButton(icons.icon("open"), "Open a photo…")
+        self.open_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.open_button.clicked.connect(self.openRequested)
+        self.open_button.setToolTip("Open a photo (Ctrl+O)")
+        self.open_button.setParent(self)
+        self.setAccessibleName("Photo drop zone")
+        self.setAccessibleDescription(TITLE)
+
+    def _invitation_top(self) -> float:
+        return self.height() / 2 - 40
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        hint = self.open_button.sizeHint()
+        self.open_button.resize(hint)
+        self.open_button.move((self.width() - hint.width()) // 2, int(self._invitation_top()) + 80)
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def has_photo(self) -> bool:
+        return self._image is not None
+
+    def set_photo(self, image: QImage | None, caption: str = "") -> None:
+        self._image = image if image is not None and not image.isNull() else None
+        self._caption = caption
+        self.open_button.setVisible(self._image is None)
+        self.update()
+
+    def set_caption(self, caption: str) -> None:
+        self._caption = caption
+        self.update()
+
+    # -- drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if source_from_mime(event.mimeData()) is not None:
+            event.acceptProposedAction()
+            self._hover = True
+            self.update()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self._hover:
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self._hover = False
+        self.update()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        self._hover = False
+        self.update()
+        source = source_from_mime(event.mimeData())
+        if source is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(source)
+
+    # -- painting ----------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        palette = self.palette()
+        accent = palette.color(QPalette.ColorRole.Highlight)
+        text = palette.color(QPalette.ColorRole.WindowText)
+        base = palette.color(QPalette.ColorRole.Base)
+        rect = QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5)
+        path = QPainterPath()
+        path.addRoundedRect(rect, 14, 14)
+        fill = QColor(accent) if self._hover else QColor(base)
+        fill.setAlpha(40 if self._hover else 255)
+        painter.fillPath(path, fill)
+        border = QColor(accent) if self._hover else QColor(text)
+        if not self._hover:
+            border.setAlpha(70)
+        pen = QPen(border, 1.6 if self._hover else 1.2)
+        if self._image is None or self._hover:
+            pen.setStyle(Qt.PenStyle.DashLine)
+            pen.setDashPattern([5, 4])
+        painter.setPen(pen)
+        painter.drawPath(path)
+        if self._image is not None:
+            self._paint_photo(painter, rect, text)
+        else:
+            self._paint_invitation(painter, rect, text, accent)
+        painter.end()
+
+    def _paint_invitation(self, painter: QPainter, rect: QRectF, text, accent) -> None:
+        size = 72
+        center_y = self._invitation_top()
+        icon_rect = QRectF(rect.center().x() - size / 2, center_y - size, size, size)
+        painter.drawPixmap(
+            icon_rect.toRect(), icons.pixmap("photo", size, accent, self.devicePixelRatioF())
+        )
+        font = painter.font()
+        title = QRectF(rect.left() + 16, center_y + 12, rect.width() - 32, 30)
+        bold = font
+        bold.setPointSizeF(font.pointSizeF() * 1.35)
+        bold.setWeight(bold.Weight.DemiBold)
+        painter.setFont(bold)
+        painter.setPen(text)
+        painter.drawText(title, Qt.AlignmentFlag.AlignCenter, TITLE)
+        small = self.font()
+        painter.setFont(small)
+        faint = QColor(text)
+        faint.setAlpha(150)
+        painter.setPen(faint)
+        sub = QRectF(rect.left() + 16, center_y + 44, rect.width() - 32, 22)
+        painter.drawText(sub, Qt.AlignmentFlag.AlignCenter, SUBTITLE)
+
+    def _paint_photo(self, painter: QPainter, rect: QRectF, text) -> None:
+        assert self._image is not None
+        area = rect.adjusted(18, 18, -18, -44)
+        image_size = self._image.size().toSizeF()
+        if image_size.isEmpty() or area.width() <= 0 or area.height() <= 0:
+            return
+        scaled = image_size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRectF(
+            area.center().x() - scaled.width() / 2,
+            area.center().y() - scaled.height() / 2,
+            scaled.width(),
+            scaled.height(),
+        )
+        clip = QPainterPath()
+        clip.addRoundedRect(target, 8, 8)
+        painter.save()
+        painter.setClipPath(clip)
+        painter.drawImage(target, self._image)
+        painter.restore()
+        faint = QColor(text)
+        faint.setAlpha(170)
+        painter.setPen(faint)
+        caption = QRectF(rect.left() + 16, rect.bottom() - 38, rect.width() - 32, 28)
+        elided = painter.fontMetrics().elidedText(
+            self._caption, Qt.TextElideMode.ElideMiddle, int(caption.width())
+        )
+        painter.drawText(caption, Qt.AlignmentFlag.AlignCenter, elided)

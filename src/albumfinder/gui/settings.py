@@ -1,0 +1,72 @@
+"""What the app remembers between runs (an ini file under :func:`paths.config_dir`).
+
+The album's folders live in the index itself (see :class:`Library`); here: the model, the
+number of results and the window geometry.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from albumfinder import paths
+
+DEFAULT_N = 10
+MAX_N = 100
+
+
+class Settings:
+    def __init__(self) -> None:
+        self.qsettings = QSettings(
+            str(paths.config_dir() / "albumfinder.ini"), QSettings.Format.IniFormat
+        )
+
+    @property
+    def model(self) -> str:
+        value = str(self.qsettings.value("model", "builtin") or "builtin")
+        from albumfinder.models.registry import MODELS
+
+        return value if value in MODELS else "builtin"
+
+    @model.setter
+    def model(self, name: str) -> None:
+        self.qsettings.setValue("model", name)
+
+    def model_path(self, name: str) -> str | None:
+        value = self.qsettings.value(f"weights/{name}", "")
+        return str(value) if value else None
+
+    def set_model_path(self, name: str, path: str | None) -> None:
+        self.qsettings.setValue(f"weights/{name}", path or "")
+
+    @property
+    def n(self) -> int:
+        try:
+            value = int(self.qsettings.value("results", DEFAULT_N))
+        except (TypeError, ValueError):
+            value = DEFAULT_N
+        return max(1, min(MAX_N, value))
+
+    @n.setter
+    def n(self, value: int) -> None:
+        self.qsettings.setValue("results", int(value))
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        value = self.qsettings.value("window/geometry")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @geometry.setter
+    def geometry(self, value: QByteArray) -> None:
+        self.qsettings.setValue("window/geometry", value)
+
+    @property
+    def splitter(self) -> QByteArray | None:
+        value = self.qsettings.value("window/splitter")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    @splitter.setter
+    def splitter(self, value: QByteArray) -> None:
+        self.qsettings.setValue("window/splitter", value)
+
+    def sync(self) -> None:
+        self.qsettings.sync()

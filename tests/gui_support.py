@@ -1,0 +1,56 @@
+"""Shared helpers of the GUI tests: a real window over a real Library, and real events."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+INDEX_TIMEOUT_MS = 120_000
+
+
+def drop_mime(widget, mime: QMimeData) -> bool:
+    """Drag ``mime`` over ``widget`` and drop it, as a file manager or a browser does:
+    a QDragEnterEvent (Qt delivers a drop only to the widget that accepted the drag), then
+    a QDropEvent, both sent with QApplication.sendEvent."""
+    center = QPointF(widget.width() / 2, widget.height() / 2)
+    with warnings.catch_warnings():  # PySide marks the QPoint constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            QPoint(int(center.x()), int(center.y())),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(
+        center,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
+
+
+def drop_files(widget, *paths: Path) -> bool:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return drop_mime(widget, mime)
+
+
+def index_folder(qtbot, window, folder: Path, timeout: int = INDEX_TIMEOUT_MS):
+    """Add ``folder`` through the window and wait for its index run to finish."""
+    reports = []
+    window.engine.indexFinished.connect(reports.append)
+    window.add_folder(str(folder))
+    qtbot.waitUntil(lambda: bool(reports) and not window.engine.is_indexing, timeout=timeout)
+    window.engine.indexFinished.disconnect(reports.append)
+    return reports[-1]

@@ -1,0 +1,270 @@
+"""The desktop app through its real widgets, real events and the real core (built-in model)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtGui import QGuiApplication, QImage
+
+from albumfinder import paths
+from albumfinder.gui.main_window import MainWindow
+from albumfinder.gui.result_strip import format_score
+from albumfinder.gui.settings import Settings
+from albumfinder.library import Library
+
+from gui_support import drop_files, drop_mime, index_folder
+from photo_factory import make_album, make_photo
+
+
+@pytest.fixture(scope="session")
+def warm_model():
+    """Load the built-in model once for the session (it is kept for the process, as the app
+    keeps it for later queries)."""
+    from albumfinder.gui.engine import get_embedder
+
+    return get_embedder("builtin")
+
+
+@pytest.fixture
+def window(qtbot, warm_model):
+    library = Library()
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    library.close()
+
+
+@pytest.fixture
+def album_with_copy(tmp_path):
+    """12 photos plus a half-size copy of a 13th; the full-size original is the query."""
+    album = tmp_path / "album"
+    make_album(album, 12)
+    original = make_photo(7, (800, 600))
+    original.resize((400, 300)).save(album / "half_size.jpg", quality=85)
+    query = tmp_path / "query.jpg"
+    original.save(query, quality=95)
+    return album, query, original
+
+
+def test_add_folder_indexes_it_with_progress_in_order(qtbot, window, tmp_path):
+    album = tmp_path / "album"
+    make_album(album, 10)
+    (album / "notes.jpg").write_bytes(b"not a photo at all")
+    events = []
+    window.engine.indexProgress.connect(events.append)
+    report = index_folder(qtbot, window, album)
+
+    assert (report.added, report.cancelled) == (10, False)
+    phases = [e.phase for e in events]
+    assert phases[0] == "scanning" and phases[-1] == "done"
+    assert phases.index("embedding") > phases.index("scanning")
+    embedding = [e for e in events if e.phase == "embedding"]
+    assert all(a.done <= b.done for a, b in zip(embedding, embedding[1:], strict=False))
+    assert events[-1].done == events[-1].total == 11
+    assert "Index up to date" in window.status_label.text()
+    assert not window.progress.isVisible() and not window.cancel_button.isVisible()
+    panel = window.library_panel
+    qtbot.waitUntil(lambda: panel.folders() == [str(album)], timeout=10_000)
+    qtbot.waitUntil(
+        lambda: "10 indexed" in (panel.item_for(str(album)).data(0x0101) or ""), timeout=10_000
+    )
+    assert "1 skipped" in panel.item_for(str(album)).data(0x0101)
+    assert panel.skipped_button.isEnabled()
+
+
+def test_drop_a_file_shows_look_alikes_with_scores(qtbot, window, album_with_copy):
+    album, query, _ = album_with_copy
+    index_folder(qtbot, window, album)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as hits:
+        assert drop_files(window.drop_zone, query)
+    assert hits.args[0], "no results"
+    strip = window.strip
+    assert strip.count() == 10  # N defaults to 10
+    assert strip.paths()[0] == str(album / "half_size.jpg")
+    scores = strip.scores()
+    assert scores == sorted(scores, reverse=True)
+    first = strip.item(0)
+    assert first.text() == "half_size.jpg"
+    assert str(album / "half_size.jpg") in first.toolTip()
+    assert f"Similarity {format_score(scores[0])}" in first.toolTip()
+    assert format_score(0.873) == "87%"
+    qtbot.waitUntil(lambda: window.drop_zone.has_photo, timeout=20_000)
+    qtbot.waitUntil(lambda: first.data(0x0102) is not None, timeout=20_000)  # thumbnail
+
+
+def test_fewer_results_when_n_is_lowered(qtbot, window, album_with_copy):
+    album, query, _ = album_with_copy
+    index_folder(qtbot, window, album)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        drop_files(window.drop_zone, query)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        window.n_spin.setValue(3)
+    assert window.strip.count() == 3
+    assert window.strip.paths()[0] == str(album / "half_size.jpg")
+    assert Settings().n == 3  # remembered
+
+
+def test_dropping_something_that_is_not_a_photo_says_so(qtbot, window, tmp_path):
+    text = tmp_path / "letter.jpg"
+    text.write_bytes(b"Dear Sir, this is not a JPEG.")
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        drop_files(window.drop_zone, text)
+    assert window.banner.isVisible()
+    assert "letter.jpg" in window.banner.message()
+    assert "not a photo" in window.banner.message()
+    assert window.strip.count() == 0
+    drop_files(window.drop_zone, tmp_path)  # a folder
+    assert "is a folder" in window.banner.message()
+
+
+def test_a_drop_that_carries_no_photo_is_refused(window):
+    mime = QMimeData()
+    mime.setText("just some words")
+    assert not drop_mime(window.drop_zone, mime)
+
+
+def test_browser_drag_with_image_data_searches_it(qtbot, window, album_with_copy):
+    album, _, original = album_with_copy
+    index_folder(qtbot, window, album)
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.com/photos/original.jpg")])
+    mime.setImageData(QImage(original.tobytes(), 800, 600, 2400, QImage.Format.Format_RGB888))
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        assert drop_mime(window.drop_zone, mime)
+    assert window.strip.paths()[0] == str(album / "half_size.jpg")
+
+
+def test_paste_an_image(qtbot, window, album_with_copy):
+    album, _, original = album_with_copy
+    index_folder(qtbot, window, album)
+    image = QImage(original.tobytes(), 800, 600, 2400, QImage.Format.Format_RGB888).copy()
+    QGuiApplication.clipboard().setImage(image)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        window.paste_action.trigger()
+    assert window.strip.paths()[0] == str(album / "half_size.jpg")
+    qtbot.waitUntil(lambda: window.drop_zone.has_photo, timeout=20_000)
+
+
+def test_paste_a_copied_file(qtbot, window, album_with_copy):
+    album, query, _ = album_with_copy
+    index_folder(qtbot, window, album)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(query))])
+    QGuiApplication.clipboard().setMimeData(mime)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        window.paste_action.trigger()
+    assert window.strip.paths()[0] == str(album / "half_size.jpg")
+
+
+def test_cancel_keeps_what_was_done_and_rescan_embeds_only_the_rest(qtbot, window, tmp_path):
+    album = tmp_path / "album"
+    make_album(album, 40)
+    reports, events = [], []
+    window.engine.indexFinished.connect(reports.append)
+
+    def on_progress(event):
+        events.append(event)
+        if event.phase == "embedding" and event.done > 0 and window.cancel_button.isEnabled():
+            window.cancel_button.click()
+
+    window.engine.indexProgress.connect(on_progress)
+    window.add_folder(str(album))
+    qtbot.waitUntil(lambda: bool(reports) and not window.engine.is_indexing, timeout=120_000)
+    first = reports[-1]
+    assert first.cancelled
+    kept = first.added
+    assert 0 < kept < 40
+    assert "cancelled" in window.status_label.text().lower()
+    window.engine.indexProgress.disconnect(on_progress)
+
+    window.library_panel.rescan_button.click()
+    qtbot.waitUntil(lambda: len(reports) == 2 and not window.engine.is_indexing, timeout=120_000)
+    second = reports[-1]
+    assert not second.cancelled
+    assert second.added == 40 - kept and second.unchanged == kept
+
+
+def test_query_during_indexing_is_answered_from_what_is_indexed(qtbot, window, tmp_path):
+    first = tmp_path / "first"
+    make_album(first, 6)
+    index_folder(qtbot, window, first)
+    second = tmp_path / "second"
+    make_album(second, 60, first_seed=500)
+    started = []
+    window.engine.indexProgress.connect(
+        lambda e: started.append(e) if e.phase == "embedding" else None
+    )
+    window.add_folder(str(second))
+    qtbot.waitUntil(lambda: bool(started), timeout=60_000)
+    hits = []
+    window.searchFinished.connect(hits.append)
+    drop_files(window.drop_zone, first / "photo_000.jpg")
+    qtbot.waitUntil(lambda: bool(hits), timeout=60_000)
+    assert window.engine.is_indexing, "the query waited for the whole index run"
+    assert hits[0] and not any(h.path == str(first / "photo_000.jpg") for h in hits[0])
+    window.engine.cancel_index()
+    qtbot.waitUntil(lambda: not window.engine.is_indexing, timeout=60_000)
+
+
+def test_recovered_index_is_announced(qtbot, tmp_path):
+    index = paths.index_path()
+    index.write_bytes(np.random.default_rng(7).bytes(50_000))  # not a database at all
+    library = Library()
+    assert library.recovered_from is not None
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.banner.isVisible()
+    assert "moved aside" in win.banner.message()
+    win.close()
+    library.close()
+
+
+def test_settings_and_geometry_are_remembered(qtbot, warm_model):
+    library = Library()
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    win.move(40, 30)
+    win.resize(win.minimumSizeHint())
+    size = win.size()
+    win.n_spin.setValue(7)
+    win.close()
+    ini = paths.config_dir() / "albumfinder.ini"
+    assert ini.is_file() and "geometry" in ini.read_text()
+    again = MainWindow(library)
+    qtbot.addWidget(again)
+    assert again.n_spin.value() == 7
+    assert again.size() == size
+    assert size.width() < 790  # not the default size, clamped to the offscreen screen
+    again.close()
+    library.close()
+
+
+def test_dinov2_without_weights_offline_says_so_and_keeps_the_model(qtbot, window, tmp_path):
+    from albumfinder.gui.model_dialog import WeightsDialog
+
+    dialog = WeightsDialog(window.engine, "dinov2-small", window)
+    qtbot.addWidget(dialog)
+    assert not dialog.download_button.isEnabled()  # ALBUMFINDER_OFFLINE=1 in the tests
+    assert "offline" in dialog.status.text()
+    dialog.accept_file(str(tmp_path / "missing.pth"))
+    assert "No weights file" in dialog.status.text() and dialog.result() == 0
+
+    album = tmp_path / "album"
+    make_album(album, 4)
+    index_folder(qtbot, window, album)
+    failures = []
+    window.engine.indexFailed.connect(failures.append)
+    window.select_model("dinov2-small")  # as if its weights were there
+    qtbot.waitUntil(lambda: bool(failures) and not window.engine.is_indexing, timeout=60_000)
+    assert "no weights for dinov2-small" in failures[0]
+    assert window.engine.model == "builtin"
+    assert window.model_combo.currentData() == "builtin"
+    assert "Indexing stopped" in window.banner.message()
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as hits:
+        drop_files(window.drop_zone, album / "photo_000.jpg")
+    assert len(hits.args[0]) == 3  # the old model still answers
