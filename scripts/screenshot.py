@@ -1,0 +1,214 @@
+"""Screenshots of the real app: docs/screenshot.png (light) and docs/screenshot-dark.png.
+
+Starts the app offscreen with a private ALBUMFINDER_HOME, adds sample photos
+(../shared/data/caltech101-subset if present, else generated ones), indexes them with the
+built-in model, drops a photo on the drop zone the way a file manager does, waits for the
+results and their thumbnails, and saves the window at devicePixelRatio 2.
+
+    python scripts/screenshot.py            # both palettes (one process each)
+    python scripts/screenshot.py --dark     # just one
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "data" / "caltech101-subset" / "images"
+ALBUM = {
+    "Holidays": ["butterfly", "flamingo", "dolphin", "starfish"],
+    "Garden": ["sunflower", "lotus", "bonsai"],
+}
+QUERY = ("butterfly", "image_0007.jpg")
+
+
+def make_album(base: Path) -> tuple[list[Path], Path]:
+    folders = []
+    if SAMPLES.is_dir():
+        for album, categories in ALBUM.items():
+            for category in categories:
+                src = SAMPLES / category
+                dst = base / album / category
+                dst.mkdir(parents=True, exist_ok=True)
+                for photo in sorted(src.glob("*.jpg"))[:18]:
+                    shutil.copy2(photo, dst / photo.name)
+            folders.append(base / album)
+        query = base / "query.jpg"
+        shutil.copy2(SAMPLES / QUERY[0] / QUERY[1], query)
+        return folders, query
+    sys.path.insert(0, str(ROOT / "tests"))
+    from photo_factory import make_album as generate
+    from photo_factory import make_photo
+
+    folders = [base / "Holidays", base / "Garden"]
+    generate(folders[0], 30, 100)
+    generate(folders[1], 30, 200)
+    query = base / "query.jpg"
+    make_photo(105).save(query, quality=90)
+    return folders, query
+
+
+def dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    colors = {
+        role.Window: "#202124",
+        role.WindowText: "#e8eaed",
+        role.Base: "#17181a",
+        role.AlternateBase: "#26272b",
+        role.ToolTipBase: "#303134",
+        role.ToolTipText: "#e8eaed",
+        role.PlaceholderText: "#9aa0a6",
+        role.Text: "#e8eaed",
+        role.Button: "#2b2c30",
+        role.ButtonText: "#e8eaed",
+        role.BrightText: "#ffffff",
+        role.Highlight: "#3b82f6",
+        role.HighlightedText: "#ffffff",
+        role.Link: "#8ab4f8",
+        role.Mid: "#3c4043",
+        role.Dark: "#151618",
+        role.Light: "#3c4043",
+        role.Shadow: "#000000",
+    }
+    for r, c in colors.items():
+        p.setColor(r, QColor(c))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(group.Disabled, r, QColor("#80868b"))
+    return p
+
+
+def shoot(dark: bool, home: Path, out: Path) -> None:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ.setdefault("QT_SCALE_FACTOR", "2")
+    os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
+    os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from albumfinder.gui.app import create_application, open_library
+    from albumfinder.gui.main_window import MainWindow
+
+    app = create_application([sys.argv[0]])
+    app.setStyle("Fusion")
+    font = QFont("DejaVu Sans", 10)
+    app.setFont(font)
+    if dark:
+        app.setPalette(dark_palette())
+    else:
+        palette = app.style().standardPalette()
+        palette.setColor(QPalette.ColorRole.Highlight, "#2f6fdf")
+        app.setPalette(palette)
+
+    folders, query = make_album(home / "Pictures")
+    library = open_library()
+    window = MainWindow(library)
+    window.resize(1200, 760)
+    window.show()
+
+    def wait(condition, timeout: float, what: str) -> None:
+        end = time.monotonic() + timeout
+        while not condition():
+            if time.monotonic() > end:
+                raise SystemExit(f"timed out waiting for {what}")
+            app.processEvents()
+            time.sleep(0.01)
+
+    for _ in range(10):
+        app.processEvents()
+        time.sleep(0.02)
+    if not dark:  # the empty state, then the busy state
+        window.grab().save(str(out.with_name("screenshot-empty.png")))
+    finished, busy = [], []
+    window.engine.indexFinished.connect(finished.append)
+
+    def on_progress(event) -> None:
+        if not dark and not busy and event.phase == "embedding" and event.done >= 40:
+            busy.append(window.grab())
+
+    window.engine.indexProgress.connect(on_progress)
+    for folder in folders:
+        window.add_folder(str(folder))
+    wait(lambda: finished and not window.engine.is_indexing, 600, "indexing")
+    if busy:
+        busy[0].save(str(out.with_name("screenshot-indexing.png")))
+    time.sleep(0.3)
+    app.processEvents()
+    wait(lambda: window.library_panel.list.count() == len(folders), 30, "folder list")
+
+    results = []
+    window.searchFinished.connect(results.append)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(query))])
+    zone = window.drop_zone
+    center = QPointF(zone.width() / 2, zone.height() / 2)
+    with warnings.catch_warnings():  # PySide marks the QPoint constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(
+            center.toPoint(),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier(0),
+        )
+    QApplication.sendEvent(zone, enter)
+    event = QDropEvent(
+        center, Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier(0)
+    )
+    QApplication.sendEvent(zone, event)
+    wait(lambda: results, 120, "results")
+    wait(lambda: zone.has_photo, 30, "preview")
+    strip = window.strip
+    wait(
+        lambda: all(
+            strip.item(i).data(Qt.ItemDataRole.UserRole + 2) is not None
+            for i in range(strip.count())
+        ),
+        60,
+        "thumbnails",
+    )
+    window.library_panel.list.setCurrentRow(0)
+    strip.setFocus()
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.02)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(out))
+    print(f"{out} ({window.grab().devicePixelRatio():.0f}x)")
+    window.close()
+    library.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--light", action="store_true")
+    parser.add_argument("--home", type=Path)
+    args = parser.parse_args()
+    docs = ROOT / "docs"
+    if args.dark or args.light:
+        home = args.home or Path(tempfile.mkdtemp(prefix="albumfinder-shot-"))
+        name = "screenshot-dark.png" if args.dark else "screenshot.png"
+        shoot(args.dark, home, docs / name)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="albumfinder-shot-") as tmp:
+        for flag in ("--light", "--dark"):  # one process each: a palette is set at start
+            subprocess.run(
+                [sys.executable, __file__, flag, "--home", tmp], check=True, cwd=str(ROOT)
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
