@@ -150,6 +150,22 @@ def test_click_opens_the_photo_in_the_system_viewer(qtbot, window, tmp_path, ope
     assert [u.toLocalFile() for u in opened] == [strip.item(1).data(0x0100)]
 
 
+def test_arrow_keys_move_through_the_strip_and_enter_opens_once(qtbot, window, tmp_path, opened):
+    album = tmp_path / "album"
+    make_album(album, 4)
+    index_folder(qtbot, window, album)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        drop_files(window.drop_zone, album / "photo_000.jpg")
+    strip = window.strip
+    strip.setFocus()
+    assert strip.currentRow() == 0
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    qtbot.keyClick(strip, Qt.Key.Key_Right)
+    assert strip.currentRow() == 2
+    qtbot.keyClick(strip, Qt.Key.Key_Return)
+    assert [u.toLocalFile() for u in opened] == [strip.item(2).data(0x0100)]
+
+
 def test_window_stays_responsive_while_indexing(qtbot, window, tmp_path):
     """A 10 ms QTimer probe: the longest gap between its ticks while ~40 photos are indexed."""
     album = tmp_path / "album"

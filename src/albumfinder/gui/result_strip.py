@@ -150,11 +150,18 @@ class ResultStrip(QListWidget):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
         self.itemClicked.connect(lambda item: self.openRequested.emit(item.data(PATH_ROLE)))
-        self.itemActivated.connect(lambda item: self.openRequested.emit(item.data(PATH_ROLE)))
+        # Not itemActivated: on styles where a single click activates, a click would open twice.
         self.setAccessibleName("Look-alike photos")
         thumbnails.ready.connect(self._thumbnail_ready)
         thumbnails.failed.connect(self._thumbnail_failed)
         self._items: dict[str, QListWidgetItem] = {}
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        item = self.currentItem()
+        if item is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.openRequested.emit(item.data(PATH_ROLE))
+            return
+        super().keyPressEvent(event)
 
     placeholder = "Look-alikes appear here, best first. Click one to open it."
 
