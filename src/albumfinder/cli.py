@@ -207,8 +207,12 @@ def _open_library(path: str | os.PathLike[str] | None = None) -> Library:
     return library
 
 
-def _query_photos(items: Sequence[str]) -> tuple[list[str], list[dict]]:
-    """Query paths from files and folders (photos in folders, found recursively)."""
+def _query_photos(items: Sequence[str], what: str = "query") -> tuple[list[str], list[dict]]:
+    """Query paths from files and folders (photos in folders, found recursively).
+
+    A path that does not exist is an error, raised before anything slow (loading the model,
+    indexing the database) happens: a typo should cost nothing.
+    """
     from albumfinder.scan import normalize_path, scan
 
     photos: list[str] = []
@@ -221,20 +225,27 @@ def _query_photos(items: Sequence[str]) -> tuple[list[str], list[dict]]:
             skipped += [{"path": p, "reason": r} for p, r in sorted(found.problems.items())]
         elif os.path.exists(path):
             photos.append(path)
+        elif os.path.islink(path):
+            raise CliError(f"{what} is a broken symbolic link: {path}")
         else:
-            skipped.append({"path": path, "reason": "file not found"})
+            raise CliError(f"{what} not found: {path}")
     return photos, skipped
 
 
 def _run_queries(
-    library: Library, embedder: Embedder, queries: list[str], n: int, folders: list[str] | None
+    library: Library,
+    embedder: Embedder,
+    queries: list[str],
+    n: int,
+    folders: list[str] | None,
+    exclude: list[str] | None = None,
 ) -> tuple[list[dict], list[dict]]:
     from albumfinder.images import ImageLoadError
 
     results, skipped = [], []
     for query in queries:
         try:
-            hits = library.search(embedder, query, n=n, folders=folders)
+            hits = library.search(embedder, query, n=n, folders=folders, exclude=exclude)
         except ImageLoadError as exc:
             skipped.append({"path": query, "reason": exc.reason})
             continue
@@ -290,7 +301,7 @@ def run_seed(args: argparse.Namespace) -> int:
     """dinov2_retrieval's form: index DATABASE, search each query, write result pictures."""
     from albumfinder.images import ImageLoadError, open_photo
     from albumfinder.montage import make_montage
-    from albumfinder.scan import normalize_path
+    from albumfinder.scan import is_under, normalize_path
 
     if args.num < 1:
         raise CliError("-n/--num must be at least 1")
@@ -299,21 +310,30 @@ def run_seed(args: argparse.Namespace) -> int:
     database = normalize_path(args.database)
     if not os.path.exists(database):
         raise CliError(f"database not found: {database}")
+    output_root = Path(normalize_path(args.output_root))
+    if output_root.exists() and not output_root.is_dir():
+        raise CliError(f"-o/--output-root is not a folder: {output_root}")
     queries, skipped = _query_photos([args.query])
     if not queries and not skipped:
-        raise CliError(f"no query photos in {args.query}")
+        raise CliError(f"no query photos in {normalize_path(args.query)}")
     embedder = _load_embedder(args)
+    out_dir = output_root / Path(database).name / output_model_name(embedder)
+    # Result pictures are never photos of the album, nor queries (-o inside -d or -q).
+    _mark_output_folder(out_dir, create=False)
+    queries = [q for q in queries if not is_under(q, str(out_dir))]
     with tempfile.TemporaryDirectory(prefix="albumfinder-") as scratch:
         index_file = Path(scratch) / "index.sqlite3" if args.disable_cache else None
         library = _open_library(index_file)
         try:
             report = _index_with_progress(library, embedder, [database])
             skipped += _skipped_json(report)
-            results, failed = _run_queries(library, embedder, queries, args.num, [database])
+            results, failed = _run_queries(
+                library, embedder, queries, args.num, [database], exclude=[str(out_dir)]
+            )
         finally:
             library.close()
     skipped += failed
-    out_dir = Path(args.output_root) / Path(database).name / output_model_name(embedder)
+    status = 0
     for block in results:
         query = Path(block["query"])
         try:
@@ -324,13 +344,21 @@ def run_seed(args: argparse.Namespace) -> int:
 
         hits = [SearchHit(h["path"], h["score"]) for h in block["results"]]
         picture = make_montage(image, query.name, hits, size=args.size, margin=args.margin)
-        out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"{query.stem}_output{query.suffix or '.jpg'}"
         try:
-            picture.save(target)
-        except (ValueError, OSError):  # a suffix Pillow cannot write (e.g. .heic): use PNG
-            target = target.with_suffix(".png")
-            picture.save(target)
+            _mark_output_folder(out_dir, create=True)
+            try:
+                picture.save(target)
+            except (ValueError, OSError):  # a suffix Pillow cannot write (e.g. .heic): use PNG
+                target = target.with_suffix(".png")
+                picture.save(target)
+        except OSError as exc:
+            _say(
+                f"albumfinder-cli: error: cannot write the result picture {target}: "
+                f"{exc.strerror or exc}"
+            )
+            status = 1
+            continue
         block["picture"] = str(target.resolve())
         log.info("result picture: %s", target)
     if args.json:
@@ -340,7 +368,25 @@ def run_seed(args: argparse.Namespace) -> int:
         for block in results:
             if "picture" in block:
                 print(f"Result picture: {block['picture']}")
-    return 0
+    return status
+
+
+def _mark_output_folder(out_dir: Path, create: bool) -> None:
+    """Leave :data:`~albumfinder.scan.OUTPUT_MARKER` in the result-picture folder so that
+    scans skip it (``create``: make the folder first; raises OSError if that fails)."""
+    from albumfinder.scan import OUTPUT_MARKER
+
+    if create:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    elif not out_dir.is_dir():
+        return
+    marker = out_dir / OUTPUT_MARKER
+    if not marker.exists():
+        try:
+            marker.write_text("Result pictures of albumfinder-cli: never indexed as photos.\n")
+        except OSError:
+            if create:
+                raise
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -349,6 +395,11 @@ def run_index(args: argparse.Namespace) -> int:
         from albumfinder.scan import normalize_path
 
         if args.folders:
+            for folder in args.folders:  # all or none: a typo adds nothing to the album
+                path = normalize_path(folder)
+                if not os.path.isdir(path):
+                    what = "not a folder" if os.path.exists(path) else "folder not found"
+                    raise CliError(f"{what}: {path}")
             roots = []
             for folder in args.folders:
                 try:
@@ -405,7 +456,7 @@ def run_search(args: argparse.Namespace) -> int:
 def run_embed(args: argparse.Namespace) -> int:
     from albumfinder.images import ImageLoadError, open_photo
 
-    photos, skipped = _query_photos(args.photos)
+    photos, skipped = _query_photos(args.photos, what="photo")
     embedder = _load_embedder(args)
     rows = []
     for path in photos:
@@ -483,9 +534,14 @@ def run_status(args: argparse.Namespace) -> int:
             keys = library.store.model_keys()
             model_key = max(keys, key=keys.get) if keys else ""
         folders = library.folder_status(model_key, count_pending=True)
-        skipped = library.skipped()
         models = library.store.model_keys()
         index_path = str(library.store.path)
+        # what the index recorded (unreadable photos) and what the scan met (broken links,
+        # unreadable folders): the same list `index` reported
+        reasons = {s.path: s.reason for s in library.skipped()}
+        for f in folders:
+            reasons.update(f.scan_problems)
+        skipped = sorted(reasons.items())
     finally:
         library.close()
     if args.json:
@@ -500,29 +556,34 @@ def run_status(args: argparse.Namespace) -> int:
                         "exists": f.exists,
                         "indexed": f.indexed,
                         "pending": f.pending,
-                        "skipped": f.skipped,
+                        "skipped": f.skipped + len(f.scan_problems),
                     }
                     for f in folders
                 ],
-                "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+                "skipped": [{"path": p, "reason": r} for p, r in skipped],
             }
         )
         return 0
     print(f"Index: {index_path}")
     if not folders:
         print("No folders in the album yet: albumfinder-cli index FOLDER")
+    else:
+        model = f" (model {model_key.split('/')[0]})" if model_key else ""
+        print(f"Folders{model}:")
     for f in folders:
-        state = "" if f.exists else "  (not found)"
-        print(
-            f"  {f.path}: {f.indexed} indexed, {f.pending if f.pending is not None else '?'} "
-            f"pending, {f.skipped} skipped{state}"
-        )
-    for key, count in models.items():
-        print(f"  vectors {key}: {count}")
+        print(f"  {f.path}")
+        if not f.exists:
+            print("      not found (kept in the album; unplugged drive?)")
+        pending = "" if f.pending is None else f", {f.pending:,} not indexed yet"
+        print(f"      {f.indexed:,} indexed{pending}, {f.skipped + len(f.scan_problems):,} skipped")
+    if models:
+        print("Photos indexed per model:")
+        for key, count in sorted(models.items()):
+            print(f"  {key.split('/')[0]:<18} {count:>8,}")
     if skipped:
-        print("Skipped photos:")
-        for s in skipped:
-            print(f"  {s.path}: {s.reason}")
+        print(f"Skipped ({len(skipped):,}):")
+        for path, reason in skipped:
+            print(f"  {path}: {reason}")
     return 0
 
 
@@ -564,7 +625,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"albumfinder-cli: error: {exc}")
         return 1
     except KeyboardInterrupt:
-        _say("albumfinder-cli: interrupted; what was indexed so far is kept.")
+        indexes = command is run_index or (command is run_seed and not args.disable_cache)
+        _say(
+            "albumfinder-cli: interrupted; what was indexed so far is kept."
+            if indexes
+            else "albumfinder-cli: interrupted."
+        )
         return 130
 
 

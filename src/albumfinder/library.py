@@ -34,8 +34,11 @@ class FolderStatus:
     path: str
     exists: bool
     indexed: int  # photos with a vector for the model
-    skipped: int  # photos that could not be read
+    skipped: int  # photos that could not be read (recorded in the index)
     pending: int | None  # photos on disk not yet indexed (None: not counted)
+    #: (path, reason) of what the scan could not look at: broken links, unreadable folders…
+    #: (only counted with ``count_pending``; the index records photos, not these)
+    scan_problems: tuple[tuple[str, str], ...] = ()
 
 
 class Library:
@@ -68,6 +71,8 @@ class Library:
 
     def add_folder(self, folder: str | os.PathLike[str]) -> str:
         path = normalize_path(folder)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Folder not found: {path}")
         if not os.path.isdir(path):
             raise NotADirectoryError(f"Not a folder: {path}")
         if not os.access(path, os.R_OK | os.X_OK):
@@ -112,8 +117,10 @@ class Library:
             skipped = sum(1 for r in rows.values() if r.error is not None)
             exists = os.path.isdir(folder)
             pending = None
+            problems: tuple[tuple[str, str], ...] = ()
             if count_pending and exists:
-                found = scan([folder]).files
+                scanned = scan([folder])
+                found = scanned.files
                 pending = sum(
                     1
                     for p, f in found.items()
@@ -121,7 +128,8 @@ class Library:
                     or (r.size, r.mtime_ns) != (f.size, f.mtime_ns)
                     or (not r.has_vector and r.error is None)
                 )
-            out.append(FolderStatus(folder, exists, indexed, skipped, pending))
+                problems = tuple(sorted(scanned.problems.items()))
+            out.append(FolderStatus(folder, exists, indexed, skipped, pending, problems))
         return out
 
     # -- search ------------------------------------------------------------------------
@@ -171,13 +179,21 @@ class Library:
         query: Query,
         n: int = 10,
         folders: Sequence[str | os.PathLike[str]] | None = None,
+        exclude: Sequence[str | os.PathLike[str]] | None = None,
     ) -> list[SearchHit]:
         """The ``n`` indexed photos most like ``query``, best first.
 
-        ``folders`` limits results to photos under those folders (default: all indexed).
-        The query file itself is never a result.
+        ``folders`` limits results to photos under those folders (default: all indexed);
+        nothing under an ``exclude`` folder is a result. The query file itself never is.
         """
         vector = self.embed_query(embedder, query)
-        exclude = None if isinstance(query, (Image.Image, bytes)) else normalize_path(query)
+        query_file = None if isinstance(query, (Image.Image, bytes)) else normalize_path(query)
         roots = [normalize_path(f) for f in folders] if folders else None
-        return search_vectors(self.vectors(embedder.model_key), vector, n, roots, exclude)
+        return search_vectors(
+            self.vectors(embedder.model_key),
+            vector,
+            n,
+            roots,
+            query_file,
+            exclude_folders=[normalize_path(f) for f in exclude] if exclude else None,
+        )

@@ -28,13 +28,18 @@ class ProgressPrinter:
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_line = 0.0
         self._drawn = False
+        self._unprinted: str | None = None  # not a terminal: the latest line not yet shown
 
     def __call__(self, event: IndexProgress) -> None:
         if event.phase == "scanning":
-            text = f"Scanning… {event.done} photos found"
+            text = f"Scanning… {event.done:,} photos found" if event.done else "Scanning…"
         elif event.phase == "embedding":
             text = self._bar(event)
         else:
+            if self._unprinted is not None and event.phase == "done":
+                self.stream.write(self._unprinted + "\n")  # a log ends with where it got to
+                self.stream.flush()
+            self._unprinted = None
             self.finish()
             return
         now = time.monotonic()
@@ -46,6 +51,9 @@ class ProgressPrinter:
             self.stream.write(text + "\n")
             self.stream.flush()
             self._last_line = now
+            self._unprinted = None
+        elif event.phase == "embedding":
+            self._unprinted = text
 
     def _bar(self, event: IndexProgress) -> str:
         fraction = event.done / event.total if event.total else 1.0

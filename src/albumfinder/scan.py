@@ -20,6 +20,11 @@ SKIPPED_FOLDER_NAMES = frozenset(
     {"@eaDir", "#recycle", "$RECYCLE.BIN", "System Volume Information", "__MACOSX", "lost+found"}
 )
 
+#: A file the command line leaves in the folder of its result pictures: a folder holding it
+#: is never scanned (unless named as a root), so result pictures written inside the album
+#: (``-o output`` run from the photo folder) never become photos, queries or results.
+OUTPUT_MARKER = ".albumfinder-results"
+
 
 @dataclass(frozen=True)
 class FoundFile:
@@ -113,6 +118,8 @@ def _walk(
         except OSError as exc:
             result.problems[folder] = _reason(exc)
             continue
+        if folder != root and any(entry.name == OUTPUT_MARKER for entry in entries):
+            continue  # our own result pictures
         subfolders = []
         for entry in entries:
             name = entry.name

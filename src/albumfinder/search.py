@@ -81,8 +81,10 @@ def search_vectors(
     folders: list[str] | None = None,
     exclude_file: str | None = None,
     exists: Callable[[str], os.stat_result | None] | None = None,
+    exclude_folders: list[str] | None = None,
 ) -> list[SearchHit]:
-    """Top ``n`` photos for ``query``; the query file itself and vanished files are left out.
+    """Top ``n`` photos for ``query``; the query file itself, vanished files and files under
+    ``exclude_folders`` are left out.
 
     An identical copy of the query at another path is a result (it is another photo file).
     """
@@ -90,6 +92,7 @@ def search_vectors(
         return []
     stat = exists or _stat_or_none
     excluded = _identity(exclude_file) if exclude_file else None
+    excluded_prefixes = tuple(f.rstrip(os.sep) + os.sep for f in exclude_folders or [])
     rows = vectors.rows_under(folders or [])
     want = n + 4
     while True:
@@ -97,6 +100,8 @@ def search_vectors(
         hits: list[SearchHit] = []
         for i, score in zip(index, scores, strict=True):
             path = vectors.paths[int(i)]
+            if excluded_prefixes and path.startswith(excluded_prefixes):
+                continue
             info = stat(path)
             if info is None:  # deleted since it was indexed: never shown
                 continue
