@@ -186,3 +186,16 @@ def test_console_script_help_is_quick_to_import():
     )
     assert result.returncode == 0, result.stderr
     assert "-q QUERY" in result.stdout
+
+
+def test_status_counts_photos_indexed_by_a_seed_search(tmp_path, capsys, album):
+    folder, query = album
+    seed = ["-q", str(query), "-d", str(folder), "--model", "builtin", "--json"]
+    run_json(capsys, *seed, "-o", str(tmp_path / "out"))
+    status = run_json(capsys, "status", "--json")
+    assert status["folders"] == []  # `-d` searches a folder; it does not join the album
+    assert status["outside_album"] == 11  # 10 photos and the smaller copy; notes.jpg skipped
+    assert main(["status"]) == 0
+    assert "Also indexed: 11 photos outside the album's folders" in capsys.readouterr().out
+    run_json(capsys, "index", str(folder), "--model", "builtin", "--json")
+    assert run_json(capsys, "status", "--json")["outside_album"] == 0

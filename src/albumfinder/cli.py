@@ -542,6 +542,12 @@ def run_status(args: argparse.Namespace) -> int:
         for f in folders:
             reasons.update(f.scan_problems)
         skipped = sorted(reasons.items())
+        # photos indexed by a seed-form search (`-d FOLDER`) that is not an album folder
+        outside = 0
+        if model_key:
+            vectors = library.vectors(model_key)
+            inside = vectors.rows_under([f.path for f in folders]) if folders else []
+            outside = len(vectors) - len(inside)
     finally:
         library.close()
     if args.json:
@@ -560,6 +566,7 @@ def run_status(args: argparse.Namespace) -> int:
                     }
                     for f in folders
                 ],
+                "outside_album": outside,
                 "skipped": [{"path": p, "reason": r} for p, r in skipped],
             }
         )
@@ -576,6 +583,11 @@ def run_status(args: argparse.Namespace) -> int:
             print("      not found (kept in the album; unplugged drive?)")
         pending = "" if f.pending is None else f", {f.pending:,} not indexed yet"
         print(f"      {f.indexed:,} indexed{pending}, {f.skipped + len(f.scan_problems):,} skipped")
+    if outside:
+        print(
+            f"Also indexed: {outside:,} photos outside the album's folders "
+            "(from `-q … -d FOLDER` searches; add a folder with `albumfinder-cli index FOLDER`)"
+        )
     if models:
         print("Photos indexed per model:")
         for key, count in sorted(models.items()):
