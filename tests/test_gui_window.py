@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QUrl
@@ -53,6 +55,7 @@ def test_add_folder_indexes_it_with_progress_in_order(qtbot, window, tmp_path):
     album = tmp_path / "album"
     make_album(album, 10)
     (album / "notes.jpg").write_bytes(b"not a photo at all")
+    (album / "gone.jpg").symlink_to(album / "deleted-long-ago.jpg")  # a broken link
     events = []
     window.engine.indexProgress.connect(events.append)
     report = index_folder(qtbot, window, album)
@@ -71,8 +74,17 @@ def test_add_folder_indexes_it_with_progress_in_order(qtbot, window, tmp_path):
     qtbot.waitUntil(
         lambda: "10 indexed" in (panel.item_for(str(album)).data(0x0101) or ""), timeout=10_000
     )
-    assert "1 skipped" in panel.item_for(str(album)).data(0x0101)
+    assert "2 skipped" in panel.item_for(str(album)).data(0x0101)
     assert panel.skipped_button.isEnabled()
+    window.show_skipped()
+    qtbot.waitUntil(lambda: getattr(window, "skipped_dialog", None) is not None, timeout=10_000)
+    tree = window.skipped_dialog.tree
+    rows = {
+        os.path.basename(tree.topLevelItem(i).text(0)): tree.topLevelItem(i).text(1)
+        for i in range(tree.topLevelItemCount())
+    }
+    assert set(rows) == {"notes.jpg", "gone.jpg"} and all(rows.values())
+    window.skipped_dialog.close()
 
 
 def test_drop_a_file_shows_look_alikes_with_scores(qtbot, window, album_with_copy):

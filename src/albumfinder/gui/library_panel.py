@@ -32,14 +32,19 @@ STATS_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
+def skipped_count(status) -> int:
+    """Unreadable photos and what the scan could not look at (broken links, locked folders)."""
+    return status.skipped + len(status.scan_problems)
+
+
 def describe(status) -> str:
     if not status.exists:
         return f"Not found (disconnected?) · {status.indexed:,} indexed"
     parts = [f"{status.indexed:,} indexed"]
     if status.pending:
         parts.append(f"{status.pending:,} pending")
-    if status.skipped:
-        parts.append(f"{status.skipped:,} skipped")
+    if skipped := skipped_count(status):
+        parts.append(f"{skipped:,} skipped")
     return " · ".join(parts)
 
 
@@ -106,6 +111,7 @@ class LibraryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryPanel")
+        self.statuses: list = []  # the last FolderStatus list shown
         title = QLabel("Album folders")
         font = title.font()
         font.setWeight(font.Weight.DemiBold)
@@ -161,6 +167,7 @@ class LibraryPanel(QWidget):
         current = self.list.currentItem()
         keep = current.data(PATH_ROLE) if current is not None else None
         self.list.clear()
+        self.statuses = list(statuses)
         for status in statuses:
             item = QListWidgetItem(os.path.basename(status.path.rstrip(os.sep)) or status.path)
             item.setData(PATH_ROLE, status.path)
@@ -173,7 +180,7 @@ class LibraryPanel(QWidget):
         has = bool(statuses)
         self.list.setVisible(has)
         self.empty.setVisible(not has)
-        self.skipped_button.setEnabled(any(s.skipped for s in statuses))
+        self.skipped_button.setEnabled(any(skipped_count(s) for s in statuses))
         self.rescan_button.setEnabled(has)
         self._update_buttons()
 

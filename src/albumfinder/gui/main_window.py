@@ -254,8 +254,19 @@ class MainWindow(QMainWindow):
         self.engine.add_folder(folder)
 
     def show_skipped(self) -> None:
+        from albumfinder.indexer import Skipped as SkippedEntry
+
+        # what the last scan met (broken links, unreadable folders) is not in the index
+        problems = {
+            path: reason
+            for status in self.library_panel.statuses
+            for path, reason in status.scan_problems
+        }
+
         def show(skipped) -> None:
-            self.skipped_dialog = SkippedDialog(skipped, self)
+            merged = {**problems, **{entry.path: entry.reason for entry in skipped}}
+            rows = [SkippedEntry(path, reason) for path, reason in sorted(merged.items())]
+            self.skipped_dialog = SkippedDialog(rows, self)
             self.skipped_dialog.open()
 
         self.engine.skipped(show)
