@@ -25,8 +25,8 @@ from albumfinder.embedder import (
 )
 from albumfinder.models import get_spec
 from albumfinder.models.weights import WeightsError
-from helpers_models import save_dinov2_checkpoint
 
+from helpers_models import save_dinov2_checkpoint
 from photo_factory import make_photo
 
 

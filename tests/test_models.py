@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from albumfinder.models import MODELS, SEED_SIZES, build_model, expected_shapes, get_spec
 from albumfinder.models.efficientnet_lite import Conv2dSame, EfficientNetLite0, fold_batchnorm
 from albumfinder.models.registry import ModelSpec
+
 from helpers_models import random_dinov2_state
 
 SIZES = [(224, 224), (280, 224), (224, 280), (518, 518)]

@@ -6,13 +6,11 @@ every code path runs as it would with the real file. Nothing here leaves this ma
 
 from __future__ import annotations
 
-import http.server
 import os
 import pickle
 import random
 import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,12 +22,15 @@ from albumfinder.models import get_spec
 from albumfinder.models.weights import (
     DownloadCancelled,
     WeightsError,
+    download_url,
     download_weights,
     find_weights,
     load_state_dict,
     weights_available,
 )
+
 from helpers_models import random_dinov2_state, save_dinov2_checkpoint
+from weights_server import serve
 
 SMALL = get_spec("dinov2-small")
 FILENAME = SMALL.weights_filename
@@ -48,47 +49,16 @@ def checkpoint(tmp_path_factory) -> Path:
     return save_dinov2_checkpoint(tmp_path_factory.mktemp("ckpt") / FILENAME)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """GET /<name> serves files[name]; /drop/<name> stops after half the bytes."""
-
-    files: dict[str, bytes] = {}
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        drop = self.path.startswith("/drop/")
-        body = self.files.get(self.path.removeprefix("/drop/").lstrip("/"))
-        if body is None:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            if drop:
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-                self.close_connection = True
-                return
-            self.wfile.write(body)
-        except ConnectionError:  # the client hung up (a cancelled download)
-            self.close_connection = True
-
-    def log_message(self, *args) -> None:
-        pass
+@pytest.fixture(scope="module")
+def served(checkpoint) -> Iterator[tuple[str, dict[str, bytes]]]:
+    files = {FILENAME: checkpoint.read_bytes(), "random.pth": random.Random(0).randbytes(200_000)}
+    with serve(files) as (address, live_files):
+        yield address, live_files
 
 
 @pytest.fixture(scope="module")
-def server(checkpoint) -> Iterator[str]:
-    _Handler.files = {
-        FILENAME: checkpoint.read_bytes(),
-        "random.pth": random.Random(0).randbytes(200_000),
-    }
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server(served) -> str:
+    return served[0]
 
 
 def _leftovers() -> list[str]:
@@ -294,3 +264,14 @@ def test_builtin_file_is_checked_against_the_hash_in_its_name(tmp_path):
     copy.write_bytes(bytes(data))
     with pytest.raises(WeightsError, match="damaged"):
         load_state_dict(spec, copy)
+
+
+def test_a_mirror_serves_the_same_files(served, checkpoint, monkeypatch):
+    server, files = served
+    monkeypatch.setenv("ALBUMFINDER_WEIGHTS_MIRROR", server + "/mirror/")
+    assert download_url(SMALL) == f"{server}/mirror/dinov2_vits14/{FILENAME}"
+    files[f"mirror/dinov2_vits14/{FILENAME}"] = checkpoint.read_bytes()
+    path = download_weights(SMALL)  # no url: the registry's, through the mirror
+    assert path.read_bytes() == checkpoint.read_bytes()
+    monkeypatch.delenv("ALBUMFINDER_WEIGHTS_MIRROR")
+    assert download_url(SMALL) == SMALL.weights_url

@@ -479,7 +479,12 @@ def run_embed(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     from albumfinder.models.registry import MODELS, get_spec
-    from albumfinder.models.weights import WeightsError, download_weights, find_weights
+    from albumfinder.models.weights import (
+        WeightsError,
+        download_url,
+        download_weights,
+        find_weights,
+    )
     from albumfinder.progress import ProgressPrinter
 
     if args.download:
@@ -507,7 +512,7 @@ def run_models(args: argparse.Namespace) -> int:
                 "dim": spec.dim,
                 "weights": str(found) if found else None,
                 "present": found is not None,
-                "url": spec.weights_url,
+                "url": download_url(spec),
             }
         )
     if args.json:

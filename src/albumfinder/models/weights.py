@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
-from albumfinder.models.registry import ModelSpec
+from albumfinder.models.registry import DINOV2_BASE_URL, ModelSpec
 
 if TYPE_CHECKING:
     import torch
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 CHUNK = 1 << 20
 RECORD_NAME = "weights-verified.json"
 USER_AGENT = "AlbumFinder (model download)"
+#: A base address that serves the same files as Meta's (a company mirror, a local copy):
+#: ``$ALBUMFINDER_WEIGHTS_MIRROR/dinov2_vits14/dinov2_vits14_pretrain.pth``.
+MIRROR_ENV = "ALBUMFINDER_WEIGHTS_MIRROR"
 _WRAPPER_KEYS = ("state_dict", "model", "teacher", "model_state_dict", "module", "backbone")
 _PREFIXES = ("module.", "backbone.", "teacher.backbone.", "model.", "encoder.")
 
@@ -114,7 +117,7 @@ def download_weights(
     never leaves a partial file where :func:`find_weights` would pick it up.
     ``progress(done, total)`` gets byte counts (total 0 when the server does not say).
     """
-    url = url or spec.weights_url
+    url = url or download_url(spec)
     if not url or not spec.weights_filename:
         raise WeightsError(f"{spec.name} has no download address")
     folder = paths.weights_dir()
@@ -136,6 +139,15 @@ def download_weights(
         raise
     _remember(target, digest)
     return target
+
+
+def download_url(spec: ModelSpec) -> str | None:
+    """Meta's address for ``spec``'s weights, or the same file on the mirror, if one is set."""
+    mirror = os.environ.get(MIRROR_ENV, "").strip().rstrip("/")
+    url = spec.weights_url
+    if mirror and url and url.startswith(DINOV2_BASE_URL + "/"):
+        return mirror + url[len(DINOV2_BASE_URL) :]
+    return url
 
 
 def _remove_stale_parts(folder: Path, name: str, age_s: float = 600.0) -> None:
