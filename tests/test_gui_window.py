@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 
 from albumfinder import paths
+from albumfinder.gui import main_window
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.gui.result_strip import format_score
 from albumfinder.gui.settings import Settings
@@ -85,6 +87,27 @@ def test_add_folder_indexes_it_with_progress_in_order(qtbot, window, tmp_path):
     }
     assert set(rows) == {"notes.jpg", "gone.jpg"} and all(rows.values())
     window.skipped_dialog.close()
+
+
+def test_folder_counts_rise_while_indexing(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(main_window, "FOLDER_REFRESH_S", 0.0)  # refresh on every progress
+    album = tmp_path / "album"
+    make_album(album, 48)
+    panel = window.library_panel
+    shown: list[str] = []
+
+    def record(_statuses) -> None:  # after the panel's own slot: what the user sees now
+        item = panel.item_for(str(album))
+        if item is not None:
+            shown.append(item.data(0x0101))
+
+    window.engine.foldersChanged.connect(record)
+    index_folder(qtbot, window, album)
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1] == "48 indexed", timeout=10_000)
+    # while it ran, the panel said how far it had got and how much was left
+    counts = [re.fullmatch(r"(\d+) indexed · (\d+) pending", text) for text in shown]
+    midway = [(int(m[1]), int(m[2])) for m in counts if m and 0 < int(m[1]) < 48]
+    assert midway and all(done + left == 48 for done, left in midway), shown
 
 
 def test_drop_a_file_shows_look_alikes_with_scores(qtbot, window, album_with_copy):

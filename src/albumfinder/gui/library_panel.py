@@ -3,6 +3,7 @@ the photos that were skipped, with their reasons."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, Signal
@@ -35,6 +36,18 @@ MISSING_ROLE = Qt.ItemDataRole.UserRole + 2
 def skipped_count(status) -> int:
     """Unreadable photos and what the scan could not look at (broken links, locked folders)."""
     return status.skipped + len(status.scan_problems)
+
+
+def _carry_pending(status, previous):
+    """While indexing, counts come without ``pending`` (counting it means a scan): carry the
+    last count on, less what has been indexed or skipped since."""
+    if status.pending is not None:
+        return status
+    before = next((p for p in previous if p.path == status.path), None)
+    if before is None or before.pending is None:
+        return status
+    progressed = (status.indexed + status.skipped) - (before.indexed + before.skipped)
+    return dataclasses.replace(status, pending=max(0, before.pending - max(0, progressed)))
 
 
 def describe(status) -> str:
@@ -167,7 +180,8 @@ class LibraryPanel(QWidget):
         current = self.list.currentItem()
         keep = current.data(PATH_ROLE) if current is not None else None
         self.list.clear()
-        self.statuses = list(statuses)
+        statuses = [_carry_pending(s, self.statuses) for s in statuses]
+        self.statuses = statuses
         for status in statuses:
             item = QListWidgetItem(os.path.basename(status.path.rstrip(os.sep)) or status.path)
             item.setData(PATH_ROLE, status.path)

@@ -4,6 +4,7 @@ right, indexing progress in the status bar."""
 from __future__ import annotations
 
 import os
+import time
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -32,6 +33,7 @@ from albumfinder.gui.result_strip import ResultStrip
 from albumfinder.gui.settings import MAX_N, Settings
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 
+FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
 MODEL_CHOICES = ("builtin", "dinov2-small", "dinov2-base", "dinov2-large", "dinov2-giant")
 PHOTO_FILTER = (
@@ -280,6 +282,8 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, 0)
             self.status_label.setText("Looking for photos…")
 
+    _folders_refreshed = 0.0
+
     def _on_progress(self, p) -> None:
         self._last_progress = p
         if p.phase == "scanning":
@@ -287,6 +291,10 @@ class MainWindow(QMainWindow):
             found = f" {p.done:,} found" if p.done else ""
             self.status_label.setText(f"Looking for photos…{found}")
         elif p.phase == "embedding":
+            now = time.monotonic()
+            if now - self._folders_refreshed > FOLDER_REFRESH_S:  # counts rise as it goes
+                self._folders_refreshed = now
+                self.engine.refresh_folders(count_pending=False)
             self.progress.setRange(0, max(p.total, 1))
             self.progress.setValue(p.done)
             parts = [f"Indexing {p.done:,} of {p.total:,} photos"]
