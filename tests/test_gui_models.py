@@ -18,8 +18,8 @@ from albumfinder.models import get_spec
 
 from gui_support import drop_files, index_folder
 from helpers_models import save_dinov2_checkpoint
+from local_server import serve
 from photo_factory import make_album, make_photo
-from weights_server import serve
 
 SMALL = get_spec("dinov2-small")
 

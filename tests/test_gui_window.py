@@ -18,6 +18,7 @@ from albumfinder.gui.settings import Settings
 from albumfinder.library import Library
 
 from gui_support import drop_files, drop_mime, index_folder
+from local_server import serve
 from photo_factory import make_album, make_photo
 
 
@@ -159,6 +160,25 @@ def test_a_drop_that_carries_no_photo_is_refused(window):
     mime = QMimeData()
     mime.setText("just some words")
     assert not drop_mime(window.drop_zone, mime)
+
+
+def test_browser_drag_of_a_web_address_fetches_the_photo(
+    qtbot, window, album_with_copy, monkeypatch
+):
+    album, query, _ = album_with_copy
+    index_folder(qtbot, window, album)
+    monkeypatch.delenv("ALBUMFINDER_OFFLINE")
+    with serve({"photos/holiday.jpg": query.read_bytes()}) as (address, _):
+        mime = QMimeData()
+        mime.setUrls([QUrl(f"{address}/photos/holiday.jpg")])  # a link, no image data
+        with qtbot.waitSignal(window.searchFinished, timeout=60_000) as hits:
+            assert drop_mime(window.drop_zone, mime)
+        assert hits.args[0][0].path == str(album / "half_size.jpg")
+        mime.setUrls([QUrl(f"{address}/photos/missing.jpg")])
+        drop_mime(window.drop_zone, mime)
+        qtbot.waitUntil(window.banner.isVisible, timeout=30_000)
+    assert "Could not get the photo" in window.banner.message()
+    assert "404" in window.banner.message()
 
 
 def test_browser_drag_with_image_data_searches_it(qtbot, window, album_with_copy):

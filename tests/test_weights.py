@@ -30,7 +30,7 @@ from albumfinder.models.weights import (
 )
 
 from helpers_models import random_dinov2_state, save_dinov2_checkpoint
-from weights_server import serve
+from local_server import serve
 
 SMALL = get_spec("dinov2-small")
 FILENAME = SMALL.weights_filename

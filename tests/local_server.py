@@ -1,4 +1,4 @@
-"""A real HTTP server on 127.0.0.1 that serves weights files, for the download tests.
+"""A real HTTP server on 127.0.0.1 for the download tests (weights, a photo dragged from a browser).
 
 ``GET /<name>`` serves ``files[name]``; ``/drop/<name>`` stops after half the bytes (a dropped
 connection); ``/slow/<name>`` sends 64 KiB every 20 ms (time to cancel).
