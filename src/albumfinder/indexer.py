@@ -299,7 +299,8 @@ def _embed(
         )
 
     note(None, force=True)
-    prefetch = max(2 * batch_size, 2 * workers)
+    # Decoded photos waiting for the model (~150 KB each): enough to ride out a slow file.
+    prefetch = max(2 * batch_size, 4 * workers, 16)
     queue: deque[Future[_Decoded]] = deque()
     todo = iter(jobs)
     cancelled = False

@@ -171,7 +171,7 @@ class Library:
             if vector is not None:
                 return vector / max(float(np.linalg.norm(vector)), 1e-12)
             image = open_photo(path, min_size=embedder.decode_size)
-        return embedder.embed_prepared([embedder.prepare(image)])[0]
+        return embedder.embed_prepared([embedder.prepare(image)], urgent=True)[0]
 
     def search(
         self,

@@ -14,6 +14,12 @@ import platformdirs
 
 APP_NAME = "AlbumFinder"
 HOME_ENV = "ALBUMFINDER_HOME"
+#: Set (to anything but 0/false/no) to never download: the tests, and people who want that.
+OFFLINE_ENV = "ALBUMFINDER_OFFLINE"
+
+
+def downloads_off() -> bool:
+    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _root() -> Path | None:

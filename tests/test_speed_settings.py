@@ -1,0 +1,91 @@
+"""The settings chosen for speed keep results unchanged (no timing here: benchmarks/ times)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from albumfinder.embedder import Embedder, default_batch_size
+from albumfinder.models import build_model, get_spec
+from albumfinder.models.dinov2 import Attention
+
+from helpers_models import random_dinov2_state
+
+
+def test_batch_sizes_are_small_on_the_cpu():
+    assert default_batch_size(get_spec("builtin"), "cpu") == 4
+    assert default_batch_size(get_spec("dinov2-small"), "cpu") == 8
+    assert default_batch_size(get_spec("dinov2-small"), "cuda") == 64
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_low_precision_attention_on_the_cpu_matches_sdpa(dtype):
+    torch.manual_seed(0)
+    attention = Attention(64, 4).eval()
+    x = torch.randn(2, 17, 64)
+    with torch.inference_mode():
+        reference = attention(x)  # float32: scaled_dot_product_attention
+        low = attention.to(dtype)(x.to(dtype)).float()
+    assert F.cosine_similarity(low, reference, dim=-1).min() > 0.999
+
+
+def test_bf16_on_the_cpu_stores_dinov2_linear_weights_in_bf16():
+    spec = get_spec("dinov2-small")
+    embedder = Embedder(spec, build_model(spec, random_dinov2_state(spec)), precision="bf16")
+    dtypes = {m.weight.dtype for m in embedder._model.modules() if isinstance(m, torch.nn.Linear)}
+    assert dtypes == {torch.bfloat16}
+    assert embedder._model.pos_embed.dtype == torch.float32  # kept, as autocast keeps it
+    fp32 = Embedder(spec, build_model(spec, random_dinov2_state(spec)), precision="fp32")
+    assert {p.dtype for p in fp32._model.parameters()} == {torch.float32}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [({}, "PASSIVE"), ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE")]
+)
+def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise(given, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    code = "import albumfinder.library, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**env, **given}, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == expected, out.stderr
+
+
+def test_a_waiting_query_goes_before_the_next_indexing_batch():
+    import threading
+
+    from albumfinder.embedder import Turns
+
+    turns, order = Turns(), []
+    running, release = threading.Event(), threading.Event()
+
+    def batch(name: str, urgent: bool, hold: bool = False) -> None:
+        with turns.turn(urgent):
+            order.append(name)
+            if hold:
+                running.set()
+                release.wait(10)
+
+    first = threading.Thread(target=batch, args=("batch 1", False, True))
+    first.start()
+    assert running.wait(10)
+    waiting = [
+        threading.Thread(target=batch, args=("batch 2", False)),
+        threading.Thread(target=batch, args=("batch 3", False)),
+    ]
+    for thread in waiting:
+        thread.start()
+    query = threading.Thread(target=batch, args=("query", True))
+    query.start()
+    while turns._urgent_waiting == 0:  # the query is queued behind batch 1
+        threading.Event().wait(0.001)
+    release.set()
+    for thread in [first, *waiting, query]:
+        thread.join(10)
+    assert order[:2] == ["batch 1", "query"], order
+    assert sorted(order[2:]) == ["batch 2", "batch 3"]
