@@ -19,23 +19,29 @@ if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
     from albumfinder.library import Library
 
-_EMBEDDERS: dict[tuple[str, str | None], Embedder] = {}
+_EMBEDDERS: dict[tuple, Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
-OFFLINE_ENV = "ALBUMFINDER_OFFLINE"
-
-
-def offline() -> bool:
-    return os.environ.get(OFFLINE_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
 def get_embedder(name: str, model_path: str | None = None) -> Embedder:
-    """A loaded model, kept for the life of the process (loaded once, on a pool thread)."""
-    key = (name, model_path or None)
+    """A loaded model, kept for the life of the process (loaded once, on a pool thread).
+
+    Kept per weights file (path, size, mtime): weights that were replaced or removed since
+    are looked for again, not served from memory.
+    """
+    from albumfinder.embedder import load_embedder
+    from albumfinder.models.registry import get_spec
+    from albumfinder.models.weights import find_weights
+
+    found = find_weights(get_spec(name), model_path)
+    try:
+        info = os.stat(found) if found is not None else None
+    except OSError:
+        info = None
+    key = (name, model_path, str(found), info and (info.st_size, info.st_mtime_ns))
     with _EMBEDDERS_LOCK:
         embedder = _EMBEDDERS.get(key)
         if embedder is None:
-            from albumfinder.embedder import load_embedder
-
             embedder = load_embedder(name, model_path=model_path, allow_download=False)
             _EMBEDDERS[key] = embedder
         return embedder

@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
 from albumfinder.gui import icons, reveal
 from albumfinder.gui.banner import Banner
 from albumfinder.gui.drop_zone import DropZone, QuerySource, source_from_mime
-from albumfinder.gui.engine import Engine, offline, weights_present
+from albumfinder.gui.engine import Engine, weights_present
 from albumfinder.gui.library_panel import LibraryPanel, SkippedDialog
 from albumfinder.gui.result_strip import ResultStrip
 from albumfinder.gui.settings import MAX_N, Settings
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
+from albumfinder.paths import downloads_off
 
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
@@ -56,7 +57,7 @@ def _fetch(url: str) -> bytes:
     """A photo dragged from a web page by its address only (no image data with it)."""
     import urllib.request
 
-    if offline():
+    if downloads_off():
         raise OSError("downloads are off (offline), so the photo at that address can't be fetched")
     request = urllib.request.Request(url, headers={"User-Agent": "AlbumFinder"})
     with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
@@ -345,7 +346,7 @@ class MainWindow(QMainWindow):
             dialog = WeightsDialog(self.engine, name, self)
             if not dialog.exec():
                 self._set_pending_combo(self.engine.model)
-                if offline():
+                if downloads_off():
                     self.status_label.setText(
                         "Offline: keeping the current model, which works as before."
                     )

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from albumfinder.gui.engine import Engine, offline
+from albumfinder.gui.engine import Engine
+from albumfinder.paths import downloads_off
 
 
 def _mb(n: int | None) -> str:
@@ -54,7 +55,7 @@ class WeightsDialog(QDialog):
         self.download_button.clicked.connect(self.download)
         self.choose_button.clicked.connect(self.choose)
         self.cancel_button.clicked.connect(self.cancel)
-        if offline():
+        if downloads_off():
             self.download_button.setEnabled(False)
             self.status.setText(
                 "Downloads are turned off (offline). Choose a weights file you have, or keep "
@@ -107,7 +108,7 @@ class WeightsDialog(QDialog):
         self._task = None
         self.progress.setVisible(False)
         self.choose_button.setEnabled(True)
-        self.download_button.setEnabled(not offline())
+        self.download_button.setEnabled(not downloads_off())
         if isinstance(exc, DownloadCancelled):
             self.status.setText("Download cancelled.")
         else:
