@@ -39,6 +39,7 @@ from common import (
     load_model,
     machine,
     mark,
+    model_only_rate,
     phone_photos,
     print_table,
     wait_quiet,
@@ -64,21 +65,6 @@ def pipeline_rate(embedder, folder: Path, scratch: Path, count: int) -> float:
         library.close()
     assert report.added == count and not report.skipped, report.to_json()
     return count / seconds
-
-
-def model_only_rate(embedder, arrays: list[np.ndarray], seconds: float = 3.0) -> float:
-    """Photos per second of forward passes on ready arrays at the embedder's batch size: the
-    fastest of at least 5 calls over ``seconds`` (the machine is shared: the fastest call is
-    the one least disturbed by other programs)."""
-    batch = arrays[: embedder.batch_size]
-    embedder.embed_prepared(batch)  # warm-up
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < 5 or time.perf_counter() - start < seconds:
-        began = time.perf_counter()
-        embedder.embed_prepared(batch)
-        times.append(time.perf_counter() - began)
-    return len(batch) / min(times)
 
 
 def naive_rate(model, files: list[Path]) -> float:

@@ -18,13 +18,20 @@ import argparse
 import copy
 import json
 import sys
-import time
 
 import numpy as np
 
 from albumfinder.images import open_photo
 
-from common import SHARED_DATA, load_model, machine, mark, print_table, wait_quiet
+from common import (
+    SHARED_DATA,
+    load_model,
+    machine,
+    mark,
+    model_only_rate,
+    print_table,
+    wait_quiet,
+)
 
 TITLES = {
     "builtin": "built-in (EfficientNet-Lite0)",
@@ -51,21 +58,6 @@ def caltech() -> tuple[list[str], list[str]]:
         paths.append(str(full))
         labels.append(label)
     return paths, labels
-
-
-def rate(embedder, arrays: list[np.ndarray], seconds: float = 3.0) -> float:
-    """Photos per second of forward passes on ready arrays at the embedder's batch size: the
-    fastest of at least 5 calls over ``seconds`` (the machine is shared: the fastest call is
-    the one least disturbed by other programs)."""
-    batch = arrays[: embedder.batch_size]
-    embedder.embed_prepared(batch)  # warm-up
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < 5 or time.perf_counter() - start < seconds:
-        began = time.perf_counter()
-        embedder.embed_prepared(batch)
-        times.append(time.perf_counter() - began)
-    return len(batch) / min(times)
 
 
 def int8_variant(embedder):
@@ -110,7 +102,7 @@ def main() -> None:
         for round_ in range(args.rounds):
             for key, embedder in variants.items():
                 wait_quiet()
-                value = rate(embedder, arrays)
+                value = model_only_rate(embedder, arrays)
                 best[key] = max(best.get(key, 0.0), value)
                 say(f"{name} round {round_ + 1} {key} ({embedder.precision}): {value:.1f}/s")
         for key, embedder in variants.items():

@@ -200,3 +200,18 @@ def wait_quiet(threshold: float = 0.15, max_wait: float = 60.0) -> float:
         share = (busy1 - busy0) / max(total1 - total0, 1.0)
         if share < threshold or time.monotonic() > deadline:
             return share
+
+
+def model_only_rate(embedder, arrays: list[np.ndarray], seconds: float = 3.0) -> float:
+    """Photos per second of forward passes on ready arrays at the embedder's batch size: the
+    fastest of at least 5 calls over ``seconds`` (the machine is shared: the fastest call is
+    the one least disturbed by other programs)."""
+    batch = arrays[: embedder.batch_size]
+    embedder.embed_prepared(batch)  # warm-up
+    times: list[float] = []
+    start = time.perf_counter()
+    while len(times) < 5 or time.perf_counter() - start < seconds:
+        began = time.perf_counter()
+        embedder.embed_prepared(batch)
+        times.append(time.perf_counter() - began)
+    return len(batch) / min(times)

@@ -18,3 +18,27 @@ def album_home(tmp_path, monkeypatch):
     monkeypatch.setenv("ALBUMFINDER_HOME", str(home))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     return home
+
+
+@pytest.fixture(scope="session")
+def warm_model():
+    """The built-in model, loaded once for the session (the app, too, keeps a loaded model
+    for the life of the process)."""
+    from albumfinder.gui.engine import get_embedder
+
+    return get_embedder("builtin")
+
+
+@pytest.fixture
+def window(qtbot, warm_model):
+    """The app's real main window over a real Library in this test's own home."""
+    from albumfinder.gui.main_window import MainWindow
+    from albumfinder.library import Library
+
+    library = Library()
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    library.close()

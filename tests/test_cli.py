@@ -1,6 +1,5 @@
 """The command line end to end, in process (same code path as the console script)."""
 
-import json
 import os
 import subprocess
 import sys
@@ -12,14 +11,8 @@ from PIL import Image
 from albumfinder import paths
 from albumfinder.cli import main
 
+from cli_support import run_json
 from photo_factory import make_album, make_photo, save_photo
-
-
-def run_json(capsys, *argv) -> dict:
-    assert main(list(argv)) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # exactly one JSON object on stdout
-    return json.loads(out)
 
 
 @pytest.fixture

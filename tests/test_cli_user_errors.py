@@ -21,14 +21,8 @@ from albumfinder.indexer import IndexProgress
 from albumfinder.progress import ProgressPrinter
 from albumfinder.scan import OUTPUT_MARKER, scan
 
+from cli_support import run_json
 from photo_factory import make_album, make_photo, save_photo
-
-
-def run_json(capsys, *argv) -> dict:
-    assert main(list(argv)) == 0
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # exactly one JSON object on stdout
-    return json.loads(out)
 
 
 @pytest.fixture

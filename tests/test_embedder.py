@@ -30,13 +30,6 @@ from helpers_models import save_dinov2_checkpoint
 from photo_factory import make_photo
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("ALBUMFINDER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("ALBUMFINDER_OFFLINE", "1")
-
-
 @pytest.fixture(scope="module")
 def builtin() -> Embedder:
     return load_embedder("builtin", device="cpu", allow_download=False)

@@ -14,29 +14,9 @@ from PySide6.QtGui import QDesktopServices
 
 from albumfinder import paths
 from albumfinder.gui import reveal
-from albumfinder.gui.main_window import MainWindow
-from albumfinder.library import Library
 
 from gui_support import drop_files, index_folder
 from photo_factory import make_album, make_photo
-
-
-@pytest.fixture(scope="module")
-def warm_model():
-    from albumfinder.gui.engine import get_embedder
-
-    return get_embedder("builtin")
-
-
-@pytest.fixture
-def window(qtbot, warm_model):
-    library = Library()
-    win = MainWindow(library)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    library.close()
 
 
 @pytest.fixture
@@ -138,25 +118,26 @@ def test_reveal_selects_the_file_on_windows_and_macos(
     assert opened == []
 
 
-def test_click_opens_the_photo_in_the_system_viewer(qtbot, window, tmp_path, opened):
+def _results_for_a_small_album(qtbot, window, tmp_path):
+    """Index four photos, drop the first: the strip holds its look-alikes."""
     album = tmp_path / "album"
     make_album(album, 4)
     index_folder(qtbot, window, album)
     with qtbot.waitSignal(window.searchFinished, timeout=60_000):
         drop_files(window.drop_zone, album / "photo_000.jpg")
     strip = window.strip
+    return strip
+
+
+def test_click_opens_the_photo_in_the_system_viewer(qtbot, window, tmp_path, opened):
+    strip = _results_for_a_small_album(qtbot, window, tmp_path)
     rect = strip.visualItemRect(strip.item(1))
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert [u.toLocalFile() for u in opened] == [strip.item(1).data(0x0100)]
 
 
 def test_arrow_keys_move_through_the_strip_and_enter_opens_once(qtbot, window, tmp_path, opened):
-    album = tmp_path / "album"
-    make_album(album, 4)
-    index_folder(qtbot, window, album)
-    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
-        drop_files(window.drop_zone, album / "photo_000.jpg")
-    strip = window.strip
+    strip = _results_for_a_small_album(qtbot, window, tmp_path)
     strip.setFocus()
     assert strip.currentRow() == 0
     qtbot.keyClick(strip, Qt.Key.Key_Right)

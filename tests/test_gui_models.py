@@ -11,9 +11,7 @@ from PySide6.QtWidgets import QDialog
 
 from albumfinder import paths
 from albumfinder.gui.engine import model_key
-from albumfinder.gui.main_window import MainWindow
 from albumfinder.gui.model_dialog import WeightsDialog
-from albumfinder.library import Library
 from albumfinder.models import get_spec
 
 from gui_support import drop_files, index_folder
@@ -27,17 +25,6 @@ SMALL = get_spec("dinov2-small")
 @pytest.fixture(scope="module")
 def checkpoint_bytes(tmp_path_factory) -> bytes:
     return save_dinov2_checkpoint(tmp_path_factory.mktemp("ckpt") / "small.pth").read_bytes()
-
-
-@pytest.fixture
-def window(qtbot):
-    library = Library()
-    win = MainWindow(library)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    library.close()
 
 
 def test_model_change_reindexes_while_the_old_model_answers(qtbot, window, tmp_path):

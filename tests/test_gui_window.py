@@ -22,26 +22,6 @@ from local_server import serve
 from photo_factory import make_album, make_photo
 
 
-@pytest.fixture(scope="session")
-def warm_model():
-    """Load the built-in model once for the session (it is kept for the process, as the app
-    keeps it for later queries)."""
-    from albumfinder.gui.engine import get_embedder
-
-    return get_embedder("builtin")
-
-
-@pytest.fixture
-def window(qtbot, warm_model):
-    library = Library()
-    win = MainWindow(library)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    library.close()
-
-
 @pytest.fixture
 def album_with_copy(tmp_path):
     """12 photos plus a half-size copy of a 13th; the full-size original is the query."""

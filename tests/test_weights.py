@@ -36,14 +36,6 @@ SMALL = get_spec("dinov2-small")
 FILENAME = SMALL.weights_filename
 
 
-@pytest.fixture(autouse=True)
-def private_home(tmp_path, monkeypatch):
-    """Our own ALBUMFINDER_HOME and TORCH_HOME: nothing touches the user's folders."""
-    monkeypatch.setenv("ALBUMFINDER_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    monkeypatch.setenv("ALBUMFINDER_OFFLINE", "1")
-
-
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
     return save_dinov2_checkpoint(tmp_path_factory.mktemp("ckpt") / FILENAME)
