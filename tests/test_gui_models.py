@@ -102,3 +102,14 @@ def test_weights_dialog_takes_a_file_the_user_has(qtbot, window, tmp_path, check
     mine.write_bytes(checkpoint_bytes)
     dialog.accept_file(str(mine))
     assert dialog.result() == QDialog.DialogCode.Accepted and dialog.model_path == str(mine)
+
+
+def test_first_launch_uses_dinov2_when_its_weights_are_already_here(tmp_path):
+    from albumfinder.gui.settings import Settings
+
+    assert Settings().model == "builtin"  # nothing here: the built-in model, no download
+    save_dinov2_checkpoint(paths.torch_hub_checkpoints_dir() / SMALL.weights_filename)
+    assert Settings().model == "dinov2-small"
+    chosen = Settings()
+    chosen.model = "builtin"  # a choice the user made stays
+    assert Settings().model == "builtin"
