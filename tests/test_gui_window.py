@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QUrl
+from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QImage
 
 from albumfinder import paths
@@ -309,3 +309,18 @@ def test_dinov2_without_weights_offline_says_so_and_keeps_the_model(qtbot, windo
     with qtbot.waitSignal(window.searchFinished, timeout=60_000) as hits:
         drop_files(window.drop_zone, album / "photo_000.jpg")
     assert len(hits.args[0]) == 3  # the old model still answers
+
+
+def test_f5_rescans_and_ctrl_q_quits(qtbot, window, tmp_path):
+    album = tmp_path / "album"
+    make_album(album, 3)
+    index_folder(qtbot, window, album)
+    make_photo(77).save(album / "new.jpg", quality=90)  # added behind the app's back
+    reports = []
+    window.engine.indexFinished.connect(reports.append)
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: bool(reports) and not window.engine.is_indexing, timeout=60_000)
+    assert (reports[-1].added, reports[-1].unchanged) == (1, 3)
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)

@@ -105,6 +105,13 @@ class MainWindow(QMainWindow):
         self.paste_action.setToolTip("Find look-alikes of the copied photo (Ctrl+V)")
         self.add_action = QAction(icons.icon("folder-add"), "Add Folder…", self)
         self.add_action.setToolTip("Add a folder of photos to the album")
+        # keyboard only (no menu bar): Rescan (F5) and Quit (Ctrl+Q) as in every desktop app
+        self.rescan_action = QAction("Rescan", self)
+        self.rescan_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.triggered.connect(self.close)
+        self.addActions([self.rescan_action, self.quit_action])
 
         toolbar = QToolBar("Main")
         toolbar.setObjectName("mainToolbar")
@@ -225,6 +232,9 @@ class MainWindow(QMainWindow):
         self.library_panel.addRequested.connect(self.choose_folder)
         self.library_panel.removeRequested.connect(self.engine.remove_folder)
         self.library_panel.rescanRequested.connect(lambda: self.engine.start_index())
+        self.rescan_action.triggered.connect(
+            lambda: self.engine.start_index() if self.engine.library.folders() else None
+        )
         self.library_panel.skippedRequested.connect(self.show_skipped)
         self.drop_zone.dropped.connect(self.find)
         self.drop_zone.openRequested.connect(self.open_photo)
