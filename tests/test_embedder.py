@@ -181,8 +181,9 @@ def test_precision_choices():
     assert resolve_precision("auto", "cpu", builtin) == "fp32"
     assert resolve_precision("auto", "cpu", dinov2) == ("bf16" if cpu_has_bf16() else "fp32")
     assert resolve_precision("fp32", "cuda", dinov2) == "fp32"
-    with pytest.raises(ValueError, match="int8"):
-        resolve_precision("int8", "cpu", dinov2)
+    assert resolve_precision("int8", "cpu", dinov2) == "int8"
+    with pytest.raises(ValueError, match="int8 runs on the CPU only"):
+        resolve_precision("int8", "cuda", dinov2)
     with pytest.raises(ValueError, match="unknown precision"):
         resolve_precision("fp8", "cpu", dinov2)
 
@@ -212,3 +213,21 @@ def test_threads_and_openmp_settings():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.split() == ["1", "PASSIVE"]
+
+
+def test_cpus_without_bf16_run_dinov2_in_int8_within_cosine_0999(monkeypatch, dinov2_file):
+    import albumfinder.embedder as embedder_module
+
+    dinov2, builtin = get_spec("dinov2-small"), get_spec("builtin")
+    # the hardware probe (/proc/cpuinfo) says: no bf16
+    monkeypatch.setattr(embedder_module, "cpu_has_bf16", lambda: False)
+    assert resolve_precision("auto", "cpu", dinov2) == "int8"
+    assert resolve_precision("auto", "cpu", builtin) == "fp32"  # convolutions: no int8 gain
+    fp32 = load_embedder("dinov2-small", model_path=dinov2_file, precision="fp32")
+    int8 = load_embedder("dinov2-small", model_path=dinov2_file)
+    assert int8.precision == "int8"
+    assert not any(type(m) is torch.nn.Linear for m in int8._model.modules())
+    arrays = [fp32.prepare(make_photo(seed, (320, 240))) for seed in range(8)]
+    cosines = (fp32.embed_prepared(arrays) * int8.embed_prepared(arrays)).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines
+    assert int8.model_key == fp32.model_key  # one index for every precision

@@ -58,8 +58,9 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--precision",
         default="auto",
-        choices=["auto", "fp32", "bf16", "fp16"],
-        help="default auto: bf16 on CPUs that support it, fp16 on GPUs, else fp32",
+        choices=["auto", "fp32", "bf16", "fp16", "int8"],
+        help="default auto: fp16 on GPUs; for DINOv2 on CPUs bf16 where native, else int8; "
+        "else fp32",
     )
 
 
