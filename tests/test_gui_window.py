@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 
 from albumfinder import paths
 from albumfinder.gui import main_window
+from albumfinder.gui.engine import model_key
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.gui.result_strip import format_score
 from albumfinder.gui.settings import Settings
@@ -324,3 +326,28 @@ def test_f5_rescans_and_ctrl_q_quits(qtbot, window, tmp_path):
     assert (reports[-1].added, reports[-1].unchanged) == (1, 3)
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+
+
+def test_removing_a_folder_while_it_is_indexed_leaves_none_of_its_photos(qtbot, window, tmp_path):
+    keep, drop = tmp_path / "keep", tmp_path / "drop"
+    make_album(keep, 4)
+    make_album(drop, 200, first_seed=500)
+    index_folder(qtbot, window, keep)
+    window.engine.library.add_folder(drop)
+    window.engine.start_index()
+    qtbot.waitUntil(lambda: window.engine.is_indexing, timeout=10_000)
+    # both interactive threads busy (a big folder scan, thumbnails...) when Remove is clicked
+    busy = threading.Event()
+    for _ in range(2):
+        window.engine.pools.interactive_task(lambda _p, _s: busy.wait(60))
+    window.engine.remove_folder(str(drop))
+    window.engine.start_index()  # F5 right after: the next run must not bring them back
+    qtbot.waitUntil(lambda: window.engine.is_indexing, timeout=10_000)
+    qtbot.wait(1000)  # that run is under way when the interactive threads free up
+    busy.set()
+    qtbot.waitUntil(lambda: not window.engine.is_indexing, timeout=120_000)
+    qtbot.wait(500)  # anything still queued
+    store = window.engine.library.store
+    assert store.files_under([str(drop)], "") == {}
+    kept = store.load_vectors(model_key("builtin"))[0]
+    assert len(kept) == 4 and all(p.startswith(str(keep)) for p in kept)

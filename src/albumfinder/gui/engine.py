@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 _EMBEDDERS: dict[tuple, Embedder] = {}
 _EMBEDDERS_LOCK = threading.Lock()
+_LOADING: dict[tuple, threading.Lock] = {}
 
 
 def get_embedder(name: str, model_path: str | None = None) -> Embedder:
@@ -41,9 +42,18 @@ def get_embedder(name: str, model_path: str | None = None) -> Embedder:
     key = (name, model_path, str(found), info and (info.st_size, info.st_mtime_ns))
     with _EMBEDDERS_LOCK:
         embedder = _EMBEDDERS.get(key)
+        if embedder is not None:
+            return embedder
+        loading = _LOADING.setdefault(key, threading.Lock())
+    # Loaded outside the cache's lock: queries on a loaded model never wait for another
+    # model being loaded (a model change can take seconds).
+    with loading:
+        with _EMBEDDERS_LOCK:
+            embedder = _EMBEDDERS.get(key)
         if embedder is None:
             embedder = load_embedder(name, model_path=model_path, allow_download=False)
-            _EMBEDDERS[key] = embedder
+            with _EMBEDDERS_LOCK:
+                _EMBEDDERS[key] = embedder
         return embedder
 
 
@@ -98,12 +108,9 @@ class Engine(QObject):
 
     def remove_folder(self, path: str) -> None:
         restart = self.is_indexing
-        running = self._index_task
         self.cancel_index()
 
         def work(_progress, _stop):
-            if running is not None:  # its last batch must not bring the folder back
-                running.done.wait(60)
             self.library.remove_folder(path)
 
         def removed(_value):
@@ -111,11 +118,15 @@ class Engine(QObject):
             if restart:
                 self.start_index()
 
-        self.pools.interactive_task(
+        # On the bulk pool's single thread, in line behind the (cancelled) index run: no
+        # batch of a run that still scans the folder can bring its photos back afterwards.
+        self.pools.bulk_task(
             work, on_result=removed, on_error=lambda exc: self.folderError.emit(str(exc))
         )
 
     def refresh_folders(self, count_pending: bool = True) -> None:
+        if self._closing:
+            return
         key = model_key(self._index_model)
 
         def work(_progress, _stop):
@@ -125,6 +136,7 @@ class Engine(QObject):
             work,
             on_result=self.foldersChanged.emit,
             on_error=lambda exc: self.folderError.emit(str(exc)),
+            priority=-2,  # a scan of the album: queries and thumbnails go first
         )
 
     def skipped(self, on_result) -> Task:
@@ -142,6 +154,8 @@ class Engine(QObject):
     ) -> None:
         """Index the album incrementally (for ``model`` if given: a model change). A run in
         progress is restarted (it resumes: nothing done is lost) unless ``restart`` is False."""
+        if self._closing:
+            return
         if model is not None:
             self._index_model, self._index_model_path = model, model_path
         if self._index_task is not None:  # restart with the new folders / model
