@@ -113,3 +113,17 @@ def test_first_launch_uses_dinov2_when_its_weights_are_already_here(tmp_path):
     chosen = Settings()
     chosen.model = "builtin"  # a choice the user made stays
     assert Settings().model == "builtin"
+
+
+def test_choosing_the_current_model_again_stops_the_change(qtbot, window, tmp_path):
+    album = tmp_path / "album"
+    make_album(album, 40)
+    index_folder(qtbot, window, album)
+    save_dinov2_checkpoint(paths.torch_hub_checkpoints_dir() / SMALL.weights_filename)
+    window.select_model("dinov2-small")
+    assert window.engine.is_indexing
+    window.select_model("builtin")  # changed their mind while it indexes
+    assert window.model_combo.currentData() == "builtin"
+    qtbot.waitUntil(lambda: not window.engine.is_indexing, timeout=120_000)
+    assert window.engine.model == "builtin" and window.settings.model == "builtin"
+    assert window.model_combo.currentData() == "builtin"

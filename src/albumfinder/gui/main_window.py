@@ -369,6 +369,10 @@ class MainWindow(QMainWindow):
         self.settings.qsettings.setValue("pending_model", name)
         self._set_pending_combo(name)
         if name == self.engine.model and path == self.engine.model_path:
+            if self.engine.is_indexing:  # back to the current model: stop indexing the other
+                self.engine.change_model(name, path)
+            self.settings.model = name  # chosen, not just the first-launch default
+            self.settings.qsettings.setValue("pending_model", "")
             return
         self.engine.change_model(name, path)
         self.status_label.setText(
