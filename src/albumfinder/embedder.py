@@ -158,6 +158,7 @@ class Turns:
                 self._cond.wait_for(lambda: not self._busy and (urgent or not self._urgent_waiting))
             finally:
                 self._urgent_waiting -= urgent
+                self._cond.notify_all()  # an urgent waiter that gave up unblocks the others
             self._busy = True
         try:
             yield

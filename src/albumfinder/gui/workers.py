@@ -55,6 +55,9 @@ class Task(QRunnable):
         else:
             self._emit(self.signals.result, value)
         finally:
+            # The pool keeps the task (autoDelete off); drop the function and with it what
+            # its closure holds (a pasted photo's bytes, say), or every query would leak it.
+            self.fn = None
             self.done.set()
             with contextlib.suppress(RuntimeError):  # the window (the signals' owner) is gone
                 self.signals.finished.emit()
