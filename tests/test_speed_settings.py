@@ -89,3 +89,12 @@ def test_a_waiting_query_goes_before_the_next_indexing_batch():
         thread.join(10)
     assert order[:2] == ["batch 1", "query"], order
     assert sorted(order[2:]) == ["batch 2", "batch 3"]
+
+
+def test_models_on_one_device_take_turns_together():
+    from albumfinder.embedder import load_embedder
+
+    builtin = load_embedder("builtin", device="cpu", allow_download=False)
+    spec = get_spec("dinov2-small")
+    dinov2 = Embedder(spec, build_model(spec, random_dinov2_state(spec)), device="cpu")
+    assert builtin._turns is dinov2._turns  # an old and a new model share the two cores

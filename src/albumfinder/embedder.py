@@ -68,7 +68,9 @@ class Embedder:
             _store_linear_weights_in(self._model, torch.bfloat16)
         if precision == "int8":
             self._model = _quantize_linear_int8(self._model)
-        self._turns = Turns()  # one forward pass at a time: they share the cores
+        # One forward pass at a time per device, whichever model runs it (during a model
+        # change the old model answers queries while the new one indexes): they share the cores.
+        self._turns = turns_for(device)
         if spec.family == "dinov2":
             mean = torch.tensor(_IMAGENET_MEAN) * 255.0
             std = torch.tensor(_IMAGENET_STD) * 255.0
@@ -166,6 +168,15 @@ class Turns:
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
+
+
+_TURNS: dict[str, Turns] = {}
+_TURNS_LOCK = threading.Lock()
+
+
+def turns_for(device: str) -> Turns:
+    with _TURNS_LOCK:
+        return _TURNS.setdefault(device, Turns())
 
 
 def default_batch_size(spec: ModelSpec, device: str) -> int:
