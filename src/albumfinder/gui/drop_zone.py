@@ -17,6 +17,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
 from albumfinder.gui import icons
+from albumfinder.gui.painting import draw_fitted_image
 
 TITLE = "Drop a photo here, paste one, or open a file"
 SUBTITLE = "Album Finder shows the photos in your album that look most like it."
@@ -205,23 +206,8 @@ class DropZone(QWidget):
 
     def _paint_photo(self, painter: QPainter, rect: QRectF, text) -> None:
         assert self._image is not None
-        area = rect.adjusted(18, 18, -18, -44)
-        image_size = self._image.size().toSizeF()
-        if image_size.isEmpty() or area.width() <= 0 or area.height() <= 0:
+        if draw_fitted_image(painter, self._image, rect.adjusted(18, 18, -18, -44), 8).isEmpty():
             return
-        scaled = image_size.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        target = QRectF(
-            area.center().x() - scaled.width() / 2,
-            area.center().y() - scaled.height() / 2,
-            scaled.width(),
-            scaled.height(),
-        )
-        clip = QPainterPath()
-        clip.addRoundedRect(target, 8, 8)
-        painter.save()
-        painter.setClipPath(clip)
-        painter.drawImage(target, self._image)
-        painter.restore()
         faint = QColor(text)
         faint.setAlpha(170)
         painter.setPen(faint)

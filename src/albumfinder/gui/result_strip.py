@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from albumfinder.gui import icons
+from albumfinder.gui.painting import draw_fitted_image
 from albumfinder.gui.thumbnails import ThumbnailLoader
 
 THUMB = 152
@@ -65,20 +66,7 @@ class ResultDelegate(QStyledItemDelegate):
         square = QRectF(cell.left() + 6, cell.top() + 6, cell.width() - 12, cell.width() - 12)
         image = index.data(IMAGE_ROLE)
         if image is not None and not image.isNull():
-            size = image.size().toSizeF().scaled(square.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRectF(
-                square.center().x() - size.width() / 2,
-                square.center().y() - size.height() / 2,
-                size.width(),
-                size.height(),
-            )
-            clip = QPainterPath()
-            clip.addRoundedRect(target, 6, 6)
-            painter.save()
-            painter.setClipPath(clip)
-            painter.drawImage(target, image)
-            painter.restore()
-            badge_anchor = target
+            badge_anchor = draw_fitted_image(painter, image, square, 6)
         else:
             placeholder = QColor(text)
             placeholder.setAlpha(18)
