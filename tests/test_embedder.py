@@ -215,12 +215,17 @@ def test_threads_and_openmp_settings():
     assert out.stdout.split() == ["1", "PASSIVE"]
 
 
-def test_cpus_without_bf16_run_dinov2_in_int8_within_cosine_0999(monkeypatch, dinov2_file):
+def test_cpus_without_bf16_run_dinov2_in_int8_within_cosine_0999(
+    monkeypatch, dinov2_file, tmp_path
+):
     import albumfinder.embedder as embedder_module
 
     dinov2, builtin = get_spec("dinov2-small"), get_spec("builtin")
-    # the hardware probe (/proc/cpuinfo) says: no bf16
-    monkeypatch.setattr(embedder_module, "cpu_has_bf16", lambda: False)
+    # what the OS says of a CPU without bf16 (an AVX2 machine's flags)
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n")
+    monkeypatch.setattr(embedder_module, "CPUINFO", str(cpuinfo))
+    assert not cpu_has_bf16()
     assert resolve_precision("auto", "cpu", dinov2) == "int8"
     assert resolve_precision("auto", "cpu", builtin) == "fp32"  # convolutions: no int8 gain
     fp32 = load_embedder("dinov2-small", model_path=dinov2_file, precision="fp32")

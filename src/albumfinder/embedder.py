@@ -37,6 +37,7 @@ from albumfinder.models.weights import (
 
 DEFAULT_MODEL = "dinov2-small"
 THREADS_ENV = "ALBUMFINDER_THREADS"
+CPUINFO = "/proc/cpuinfo"  # where Linux says what the CPU can do
 PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -224,7 +225,7 @@ def pick_device(requested: str | None = None) -> str:
 def cpu_has_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read at run time."""
     try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+        with open(CPUINFO, encoding="ascii", errors="replace") as handle:
             for line in handle:
                 if line.startswith("flags"):
                     flags = set(line.split(":", 1)[1].split())
