@@ -128,3 +128,31 @@ def test_missing_folder_keeps_its_photos(tmp_path, embedder):
     assert report.missing_folders == [str(album)] and report.removed == 0
     os.rename(hidden, album)
     assert library.index(embedder).unchanged == 4
+
+
+def test_failure_for_another_model_keeps_this_models_vector(tmp_path, embedder):
+    """A photo that could not be read while another model indexed it (unchanged since) is
+    still found with this model, counted as indexed and not listed as skipped for it."""
+    from albumfinder.store import NewFailure
+
+    album = tmp_path / "album"
+    photos = make_album(album, 4)
+    library = Library()
+    library.add_folder(album)
+    library.index(embedder)
+    target = str(photos[0])
+    stat = os.stat(target)
+    # what the indexer records when reading the photo fails during another model's run
+    library.store.record_batch(
+        "dinov2-small/fp",
+        [],
+        [NewFailure(target, stat.st_size, stat.st_mtime_ns, None, "permission denied")],
+    )
+
+    assert target in [hit.path for hit in library.search(embedder, photos[1], n=10)]
+    status = library.folder_status(embedder.model_key)[0]
+    assert (status.indexed, status.skipped) == (4, 0)
+    assert library.skipped(model_key=embedder.model_key) == []
+    assert [s.path for s in library.skipped(model_key="dinov2-small/fp")] == [target]
+    again = library.index(embedder)
+    assert (again.unchanged, again.skipped) == (4, [])

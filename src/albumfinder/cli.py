@@ -544,7 +544,7 @@ def run_status(args: argparse.Namespace) -> int:
         index_path = str(library.store.path)
         # what the index recorded (unreadable photos) and what the scan met (broken links,
         # unreadable folders): the same list `index` reported
-        reasons = {s.path: s.reason for s in library.skipped()}
+        reasons = {s.path: s.reason for s in library.skipped(model_key=model_key or None)}
         for f in folders:
             reasons.update(f.scan_problems)
         skipped = sorted(reasons.items())

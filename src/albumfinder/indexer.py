@@ -171,10 +171,10 @@ def _diff(
             new.append(file)
         elif (row.size, row.mtime_ns) != (file.size, file.mtime_ns):
             jobs.append(_Job(file, is_update=True))
+        elif row.has_vector:
+            report.unchanged += 1  # even if it failed for another model since: still valid
         elif row.error is not None and not is_retryable(row.error):
             report.skipped.append(Skipped(path, row.error))  # not retried until it changes
-        elif row.has_vector:
-            report.unchanged += 1
         else:
             jobs.append(_Job(file, is_update=False))  # known file, new model
 

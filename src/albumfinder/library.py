@@ -105,16 +105,19 @@ class Library:
         roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
         return index_folders(self.store, roots, embedder, progress, should_stop, decode_workers)
 
-    def skipped(self, folders: Sequence[str] | None = None) -> list[Skipped]:
+    def skipped(
+        self, folders: Sequence[str] | None = None, model_key: str | None = None
+    ) -> list[Skipped]:
+        """Photos that could not be indexed (for ``model_key``: those it has no vector of)."""
         roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
-        return [Skipped(p, r) for p, r in self.store.failures_under(roots)]
+        return [Skipped(p, r) for p, r in self.store.failures_under(roots, model_key)]
 
     def folder_status(self, model_key: str, count_pending: bool = False) -> list[FolderStatus]:
         out = []
         for folder in self.folders():
             rows = self.store.files_under([folder], model_key)
-            indexed = sum(1 for r in rows.values() if r.has_vector and r.error is None)
-            skipped = sum(1 for r in rows.values() if r.error is not None)
+            indexed = sum(1 for r in rows.values() if r.has_vector)
+            skipped = sum(1 for r in rows.values() if r.error is not None and not r.has_vector)
             exists = os.path.isdir(folder)
             pending = None
             problems: tuple[tuple[str, str], ...] = ()

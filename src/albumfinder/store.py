@@ -284,15 +284,22 @@ class IndexStore:
         with self.transaction() as tx:
             tx.conn.execute("UPDATE files SET quick_hash = ? WHERE id = ?", (quick_hash, file_id))
 
-    def failures_under(self, folders: Iterable[str]) -> list[tuple[str, str]]:
+    def failures_under(
+        self, folders: Iterable[str], model_key: str | None = None
+    ) -> list[tuple[str, str]]:
+        """(path, reason) of the files whose last try failed; with ``model_key``, only those
+        that have no vector for that model (a photo that failed for another model while
+        unchanged is still found with this one)."""
         out = []
         conn = self.connection()
         for folder in folders:
             prefix = folder.rstrip(os.sep) + os.sep
             out += conn.execute(
-                "SELECT path, error FROM files WHERE error IS NOT NULL AND "
-                "(path = ? OR (path >= ? AND path < ?)) ORDER BY path",
-                (folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+                "SELECT path, error FROM files f WHERE error IS NOT NULL AND "
+                "(path = ? OR (path >= ? AND path < ?)) AND NOT EXISTS "
+                "(SELECT 1 FROM vectors v WHERE v.file_id = f.id AND v.model_key = ?) "
+                "ORDER BY path",
+                (folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1), model_key),
             ).fetchall()
         return out
 
@@ -304,10 +311,15 @@ class IndexStore:
         return int(row[0]) if row else 0
 
     def load_vectors(self, model_key: str) -> tuple[list[str], np.ndarray]:
-        """All paths and their vectors for a model, as a float16 matrix (rows L2-normalised)."""
+        """All paths and their vectors for a model, as a float16 matrix (rows L2-normalised).
+
+        A file's error does not hide its vectors: vectors are deleted when the content
+        changes (:meth:`_Tx.upsert_file`), so one that is left was made from the file as it
+        is, even if reading it failed later, for another model or for a moment.
+        """
         cursor = self.connection().execute(
             "SELECT f.path, v.vector FROM vectors v JOIN files f ON f.id = v.file_id "
-            "WHERE v.model_key = ? AND f.error IS NULL ORDER BY f.id",
+            "WHERE v.model_key = ? ORDER BY f.id",
             (model_key,),
         )
         paths: list[str] = []

@@ -140,8 +140,10 @@ class Engine(QObject):
         )
 
     def skipped(self, on_result) -> Task:
+        """Photos the model being indexed for could not use, with reasons."""
+        key = model_key(self._index_model)
         return self.pools.interactive_task(
-            lambda _p, _s: self.library.skipped(), on_result=on_result
+            lambda _p, _s: self.library.skipped(model_key=key), on_result=on_result
         )
 
     # -- indexing ----------------------------------------------------------------------
