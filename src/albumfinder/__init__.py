@@ -11,4 +11,8 @@ import os
 if "GOMP_SPINCOUNT" not in os.environ:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from albumfinder.allocator import keep_freed_memory  # noqa: E402 - after the OpenMP setting
+
+MALLOC_TUNED = keep_freed_memory()
+
 __version__ = "0.1.0"
