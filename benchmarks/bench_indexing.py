@@ -9,7 +9,9 @@ per second for
       (precision "auto");
   (b) a naive baseline in the same run doing what dinov2_retrieval does: full-size decode,
       resize 256 + center-crop 224 of the full image, one photo per forward pass, fp32 (it
-      runs our fp32 model, so the model itself is not slower than in (a));
+      runs our fp32 model, so the model itself is not slower than in (a)), in a child
+      process with a plain torch program's defaults (spinning OpenMP threads, glibc's
+      malloc thresholds), since the process settings Album Finder makes are part of (a);
   (c) the fp32 model-only bound: forward passes on ready tensors at our batch size;
   (d) the decode-only bound: what the pipeline does before the model (quick hash, draft
       decode, EXIF turn, resize), on as many threads as the indexer uses, with no model.
@@ -27,6 +29,8 @@ there (idle threads sleep) and the pipeline ran 30% slower. Run:
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,6 +115,20 @@ def naive_rate(model, files: list[Path]) -> float:
     return len(files) / (time.perf_counter() - start)
 
 
+def naive_rate_plain_process(name: str, files: list[Path]) -> float:
+    """(b) in a child process with the defaults of a plain torch program: libgomp's default
+    spin count (300,000) and glibc's default arena count, either of which, set by the user,
+    makes Album Finder leave its own settings alone (see albumfinder/__init__.py)."""
+    env = {
+        **os.environ,
+        "GOMP_SPINCOUNT": "300000",
+        "MALLOC_ARENA_MAX": str(8 * (os.cpu_count() or 1)),
+    }
+    command = [sys.executable, __file__, "--naive-worker", name, *map(str, files)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[-1])
+
+
 def measure_model(name: str, args, folder: Path, files: list[Path], scratch: Path):
     """Best photos/s of each measurement over the rounds, and the default-mode embedder."""
     fp32 = load_model(name, "fp32")
@@ -130,7 +148,7 @@ def measure_model(name: str, args, folder: Path, files: list[Path], scratch: Pat
         "model auto": lambda: model_only_rate(auto, arrays),
         "pipeline fp32": lambda: pipeline_rate(fp32, folder, scratch, count),
         "pipeline auto": lambda: pipeline_rate(auto, folder, scratch, count),
-        "naive": lambda: naive_rate(fp32._model, files[: args.naive_photos]),
+        "naive": lambda: naive_rate_plain_process(name, files[: args.naive_photos]),
         "decode": lambda: decode_rate(fp32, files),
     }
     if args.busy:
@@ -152,7 +170,12 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["builtin", "dinov2-small"])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-busy", dest="busy", action="store_false")
+    parser.add_argument("--naive-worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.naive_worker:  # the child process of naive_rate_plain_process
+        name, *paths = args.naive_worker
+        print(naive_rate(load_model(name, "fp32")._model, [Path(p) for p in paths]))
+        return
 
     folder = phone_photos(args.photos)
     files = sorted(folder.glob("*.jpg"))
