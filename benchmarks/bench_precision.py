@@ -126,7 +126,7 @@ def main() -> None:
                         TITLES[name],
                         f"{'default: ' if key == 'default' else ''}{variants[key].precision}",
                         f"{scores[key]:.4f}",
-                        f"{drop:+.4f}"
+                        f"{drop:.4f}"
                         + (f" (≤ 0.01 {mark(drop <= 0.01)})" if key == "default" else ""),
                     ]
                 )
@@ -143,7 +143,7 @@ def main() -> None:
         print_table(
             f"Retrieval quality: precision@10 on {len(paths)} Caltech 101 photos "
             f"({len(set(labels))} categories), real weights",
-            ["model", "precision", "precision@10", "change vs fp32"],
+            ["model", "precision", "precision@10", "drop vs fp32"],
             quality_rows,
         )
 
