@@ -62,13 +62,15 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def pipeline_rate(embedder, folder: Path, scratch: Path, count: int) -> float:
+def pipeline_rate(
+    embedder, folder: Path, scratch: Path, count: int, decode_workers: int | None = None
+) -> float:
     """Photos per second of a first index of ``folder`` (scan, decode, embed, store)."""
     index = scratch / f"index-{time.monotonic_ns()}.sqlite3"
     library = Library(index)
     try:
         start = time.perf_counter()
-        report = library.index(embedder, [folder])
+        report = library.index(embedder, [folder], decode_workers=decode_workers)
         seconds = time.perf_counter() - start
     finally:
         library.close()
@@ -76,7 +78,7 @@ def pipeline_rate(embedder, folder: Path, scratch: Path, count: int) -> float:
     return count / seconds
 
 
-def decode_rate(embedder, files: list[Path]) -> float:
+def decode_rate(embedder, files: list[Path], workers: int | None = None) -> float:
     """Photos per second of the indexer's decoding step alone, on its decode threads."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -85,7 +87,7 @@ def decode_rate(embedder, files: list[Path]) -> float:
         return embedder.prepare(open_photo(path, min_size=embedder.decode_size))
 
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=default_decode_workers()) as pool:
+    with ThreadPoolExecutor(max_workers=workers or default_decode_workers()) as pool:
         for _ in pool.map(decode, files):
             pass
     return len(files) / (time.perf_counter() - start)

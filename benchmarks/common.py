@@ -146,13 +146,13 @@ def dinov2_checkpoint(name: str = "dinov2-small") -> Path:
     return path
 
 
-def load_model(name: str, precision: str = "auto"):
-    """An Embedder on the CPU: "builtin" with its real weights, DINOv2 with random ones."""
+def load_model(name: str, precision: str = "auto", device: str = "cpu"):
+    """An Embedder: "builtin" with its real weights, DINOv2 with random ones."""
     from albumfinder.embedder import load_embedder
 
     path = None if name == "builtin" else dinov2_checkpoint(name)
     return load_embedder(
-        name, model_path=path, device="cpu", precision=precision, allow_download=False
+        name, model_path=path, device=device, precision=precision, allow_download=False
     )
 
 
