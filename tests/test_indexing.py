@@ -156,3 +156,9 @@ def test_failure_for_another_model_keeps_this_models_vector(tmp_path, embedder):
     assert [s.path for s in library.skipped(model_key="dinov2-small/fp")] == [target]
     again = library.index(embedder)
     assert (again.unchanged, again.skipped) == (4, [])
+
+    moved_to = album / "renamed.jpg"  # a move keeps the vector (and the other model's error)
+    shutil.move(target, moved_to)
+    after_move = library.index(embedder)
+    assert (after_move.moved, after_move.added, after_move.removed) == (1, 0, 0)
+    assert str(moved_to) in [hit.path for hit in library.search(embedder, photos[1], n=10)]

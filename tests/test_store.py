@@ -94,3 +94,23 @@ def _can_write(folder):
         return False
     (folder / "probe").unlink()
     return True
+
+
+def test_content_rewritten_in_place_loses_its_vectors(tmp_path):
+    """Same size and mtime but another partial hash: the content changed (a tool that restores
+    the mtime), so the vectors of every model go, even when only a failure is recorded."""
+    store = IndexStore(tmp_path / "index.sqlite3")
+    store.record_batch("m/p1", [NewVector("/a/x.jpg", 5, 7, "h-old", _unit(1))], [])
+    store.record_batch("m/p2", [], [NewFailure("/a/x.jpg", 5, 7, "h-new", "truncated")])
+    assert store.load_vectors("m/p1")[0] == []
+
+
+def test_unreadable_moment_keeps_the_hash_and_the_vectors(tmp_path):
+    """A failure with no hash (the file could not be read at all) on unchanged content keeps
+    the stored hash, which finds the photo again when it is moved, and its vectors."""
+    store = IndexStore(tmp_path / "index.sqlite3")
+    store.record_batch("m/p1", [NewVector("/a/x.jpg", 5, 7, "h1", _unit(1))], [])
+    store.record_batch("m/p2", [], [NewFailure("/a/x.jpg", 5, 7, None, "permission denied")])
+    assert store.load_vectors("m/p1")[0] == ["/a/x.jpg"]
+    row = store.files_under(["/a"], "m/p1")["/a/x.jpg"]
+    assert (row.quick_hash, row.error, row.has_vector) == ("h1", "permission denied", True)

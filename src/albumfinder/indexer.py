@@ -206,8 +206,8 @@ def _apply_moves(
         except OSError:
             continue
         row = by_key.pop(key, None)
-        if row is None or row.error is not None:
-            continue
+        if row is None:
+            continue  # a row with an error moves too: its vectors (other models') stay valid
         store.move_file(row.id, file.path, file.size, file.mtime_ns)
         new.remove(file)
         moved.add(row.id)

@@ -356,7 +356,7 @@ class _Tx:
         self, path: str, size: int, mtime_ns: int, quick_hash: str | None, error: str | None
     ) -> int:
         row = self.conn.execute(
-            "SELECT id, size, mtime_ns FROM files WHERE path = ?", (path,)
+            "SELECT id, size, mtime_ns, quick_hash FROM files WHERE path = ?", (path,)
         ).fetchone()
         if row is None:
             cursor = self.conn.execute(
@@ -365,9 +365,13 @@ class _Tx:
                 (path, size, mtime_ns, quick_hash, error),
             )
             return int(cursor.lastrowid)
-        file_id = row[0]
-        if (row[1], row[2]) != (size, mtime_ns):  # content changed: old vectors are stale
+        file_id, old_size, old_mtime_ns, old_hash = row
+        same_stat = (old_size, old_mtime_ns) == (size, mtime_ns)
+        rewritten = same_stat and None not in (quick_hash, old_hash) and quick_hash != old_hash
+        if not same_stat or rewritten:  # content changed: old vectors are stale
             self.conn.execute("DELETE FROM vectors WHERE file_id = ?", (file_id,))
+        elif quick_hash is None:
+            quick_hash = old_hash  # unreadable just now: the hash of unchanged content holds
         self.conn.execute(
             "UPDATE files SET size = ?, mtime_ns = ?, quick_hash = ?, error = ? WHERE id = ?",
             (size, mtime_ns, quick_hash, error, file_id),
