@@ -1,11 +1,17 @@
 """Forward passes reuse freed memory instead of page-faulting it in again (glibc)."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
-from albumfinder.allocator import keep_freed_memory
+from albumfinder.allocator import (
+    _glibc,
+    keep_freed_memory,
+    release_free_memory,
+    user_chose_allocator,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc malloc")
 
@@ -36,8 +42,6 @@ print(albumfinder.MALLOC_TUNED, faults[-1])
 
 
 def _faults(env_extra: dict[str, str]) -> tuple[str, int]:
-    import os
-
     env = {**os.environ, **env_extra}
     out = subprocess.run(
         [sys.executable, "-c", FAULTS_PER_PASS], env=env, capture_output=True, text=True
@@ -48,8 +52,9 @@ def _faults(env_extra: dict[str, str]) -> tuple[str, int]:
 
 
 def test_forward_passes_do_not_page_fault_their_buffers_again():
-    if not keep_freed_memory():
-        pytest.skip("not glibc")
+    if _glibc() is None or user_chose_allocator():
+        pytest.skip("not glibc, or malloc set up by the user")
+    assert keep_freed_memory()  # every setting took (a silent no-op would fail here)
     tuned, faults = _faults({})
     # a pass of the built-in model needs ~40 MB of activations: ~10,000 faults if not reused
     assert (tuned, faults < 500) == ("True", True), faults
@@ -57,3 +62,21 @@ def test_forward_passes_do_not_page_fault_their_buffers_again():
     untuned, untuned_faults = _faults({"MALLOC_ARENA_MAX": "8"})
     assert untuned == "False"
     assert untuned_faults > faults + 2000
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_free_memory_kept_for_the_next_pass_is_released_after_a_run():
+    if _glibc() is None or user_chose_allocator() or not keep_freed_memory():
+        pytest.skip("not glibc, or malloc set up by the user")
+    blocks = [bytearray(1 << 20) for _ in range(80)]  # 80 MiB from the heap, pages touched
+    before_free = _rss_bytes()
+    del blocks
+    kept = _rss_bytes()
+    release_free_memory()
+    released = _rss_bytes()
+    assert kept > before_free - (20 << 20)  # kept for reuse (below the trim threshold)
+    assert released < kept - (60 << 20)  # handed back

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from albumfinder import paths
+from albumfinder.allocator import release_free_memory
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
 from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
@@ -103,7 +104,10 @@ class Library:
     ) -> IndexReport:
         """Index ``folders`` (default: the album's folders) incrementally."""
         roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
-        return index_folders(self.store, roots, embedder, progress, should_stop, decode_workers)
+        try:
+            return index_folders(self.store, roots, embedder, progress, should_stop, decode_workers)
+        finally:
+            release_free_memory()  # what the forward passes kept, until the next run
 
     def skipped(
         self, folders: Sequence[str] | None = None, model_key: str | None = None
