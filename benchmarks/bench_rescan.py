@@ -20,7 +20,7 @@ import numpy as np
 from albumfinder.library import Library
 from albumfinder.store import NewVector
 
-from common import machine, print_table
+from common import machine, mark, print_table
 
 
 class _UnusedModel:
@@ -101,7 +101,7 @@ def main() -> None:
                 f"{ours:.2f} s",
                 f"{floor:.2f} s",
                 f"{count / ours:,.0f} photos/s",
-                f"≤ {target:.0f} s" + (" ✓" if ours <= target else " ✗"),
+                f"≤ {target:g} s {mark(ours <= target)}",
             ]
         )
     print(f"Machine: {machine()}")

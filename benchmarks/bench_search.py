@@ -13,7 +13,7 @@ import numpy as np
 
 from albumfinder.search import VectorMatrix, top_k
 
-from common import machine, median_seconds, print_table
+from common import machine, mark, median_seconds, print_table
 
 
 def unit_rows(n: int, dim: int, seed: int = 0) -> np.ndarray:
@@ -45,7 +45,7 @@ def measure(n: int, dim: int, repeat: int) -> list[object]:
         f"{ours * 1000:.1f} ms",
         f"{naive * 1000:.1f} ms",
         f"{naive / ours:.1f}×",
-        f"≤ {target * 1000:.0f} ms" + (" ✓" if ours <= target else " ✗"),
+        f"≤ {target * 1000:.0f} ms {mark(ours <= target)}",
     ]
 
 
