@@ -10,6 +10,25 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")  # never probe the internet from tests
 
+# ALBUMFINDER_TEST_CPU=avx2 or =avx512-bf16 runs the whole suite as that CPU kind would: the
+# CPU-kind probe reads a fake /proc/cpuinfo (child processes too), and for avx2 torch's and
+# oneDNN's kernels are held to AVX2 (set before torch is imported).
+_TEST_CPU_FLAGS = {
+    "avx2": "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c",
+    "avx512-bf16": "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c avx512f avx512bw "
+    "avx512vl avx512_vnni avx512_bf16",
+}
+if _test_cpu := os.environ.get("ALBUMFINDER_TEST_CPU"):
+    import tempfile
+
+    _fake = os.path.join(tempfile.mkdtemp(prefix="albumfinder-cpu-"), "cpuinfo")
+    with open(_fake, "w", encoding="ascii") as _handle:
+        _handle.write(f"processor\t: 0\nflags\t\t: {_TEST_CPU_FLAGS[_test_cpu]}\n")
+    os.environ["ALBUMFINDER_CPUINFO"] = _fake
+    if _test_cpu == "avx2":
+        os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
+        os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+
 
 @pytest.fixture(autouse=True)
 def album_home(tmp_path, monkeypatch):

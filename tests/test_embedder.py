@@ -160,8 +160,7 @@ def test_without_dinov2_weights_the_builtin_model_is_used_and_says_how(tmp_path)
 
 @pytest.mark.parametrize("precision", ["bf16", "auto"])
 def test_low_precision_stays_close_to_fp32(dinov2_file, precision):
-    if precision == "bf16" and not cpu_has_bf16():
-        pytest.skip("this CPU has no native bfloat16 (AVX512-BF16 or AMX)")
+    # bf16 runs (emulated, slower) on CPUs without native bf16 too: checked on every CPU kind
     images = [make_photo(seed, (500, 400)) for seed in range(6)]
     for name, path in [("dinov2-small", dinov2_file), ("builtin", None)]:
         reference = load_embedder(name, model_path=path, device="cpu", precision="fp32")
@@ -175,17 +174,42 @@ def test_low_precision_stays_close_to_fp32(dinov2_file, precision):
 # ------------------------------------------------------------------------ choices
 
 
-def test_precision_choices():
+# What Linux says of three CPU kinds (flags lines cut to what matters here).
+CPU_KINDS = {
+    "avx2": "fpu sse sse2 avx avx2 fma",
+    "avx512-vnni": "fpu sse sse2 avx avx2 fma avx512f avx512bw avx512_vnni",
+    "avx512-bf16": "fpu sse sse2 avx avx2 fma avx512f avx512bw avx512_vnni avx512_bf16",
+}
+
+
+def fake_cpu(monkeypatch, tmp_path, kind: str) -> None:
+    """Make the CPU-kind probe read ``kind``'s flags (the OS boundary: /proc/cpuinfo)."""
+    cpuinfo = tmp_path / f"cpuinfo-{kind}"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {CPU_KINDS[kind]}\n")
+    monkeypatch.setenv("ALBUMFINDER_CPUINFO", str(cpuinfo))
+
+
+@pytest.mark.parametrize(
+    ("kind", "dinov2_auto"), [("avx2", "fp32"), ("avx512-vnni", "int8"), ("avx512-bf16", "bf16")]
+)
+def test_precision_choices(monkeypatch, tmp_path, kind, dinov2_auto):
+    fake_cpu(monkeypatch, tmp_path, kind)
     dinov2, builtin = get_spec("dinov2-small"), get_spec("builtin")
     assert resolve_precision("auto", "cuda", dinov2) == "fp16"
     assert resolve_precision("auto", "cpu", builtin) == "fp32"
-    assert resolve_precision("auto", "cpu", dinov2) == ("bf16" if cpu_has_bf16() else "fp32")
+    assert resolve_precision("auto", "cpu", dinov2) == dinov2_auto
     assert resolve_precision("fp32", "cuda", dinov2) == "fp32"
     assert resolve_precision("int8", "cpu", dinov2) == "int8"
     with pytest.raises(ValueError, match="int8 runs on the CPU only"):
         resolve_precision("int8", "cuda", dinov2)
     with pytest.raises(ValueError, match="unknown precision"):
         resolve_precision("fp8", "cpu", dinov2)
+
+
+def test_no_cpuinfo_means_no_native_low_precision(monkeypatch, tmp_path):
+    monkeypatch.setenv("ALBUMFINDER_CPUINFO", str(tmp_path / "absent"))  # not Linux, say
+    assert not cpu_has_bf16()
+    assert resolve_precision("auto", "cpu", get_spec("dinov2-small")) == "fp32"
 
 
 def test_device_choice():
@@ -215,16 +239,11 @@ def test_threads_and_openmp_settings():
     assert out.stdout.split() == ["1", "PASSIVE"]
 
 
-def test_cpus_without_bf16_run_dinov2_in_int8_within_cosine_0999(
+def test_cpus_with_vnni_without_bf16_run_dinov2_in_int8_within_cosine_0999(
     monkeypatch, dinov2_file, tmp_path
 ):
-    import albumfinder.embedder as embedder_module
-
     dinov2, builtin = get_spec("dinov2-small"), get_spec("builtin")
-    # what the OS says of a CPU without bf16 (an AVX2 machine's flags)
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n")
-    monkeypatch.setattr(embedder_module, "CPUINFO", str(cpuinfo))
+    fake_cpu(monkeypatch, tmp_path, "avx512-vnni")
     assert not cpu_has_bf16()
     assert resolve_precision("auto", "cpu", dinov2) == "int8"
     assert resolve_precision("auto", "cpu", builtin) == "fp32"  # convolutions: no int8 gain
