@@ -23,6 +23,22 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
+_INT64_MAX = 2**63 - 1
+
+
+def storable_ns(ns: int) -> int:
+    """A file time in nanoseconds as SQLite can store it (a signed 64-bit integer).
+
+    Times from 1677-09-21 to 2262-04-11 are kept as they are; one outside (a wrong camera
+    clock, a bad restore) is folded into the range, so that it still fits and a later
+    change of it is still seen (two such times collide only if they are a multiple of
+    ~292 years apart). Both sides of every comparison go through this.
+    """
+    if -_INT64_MAX - 1 <= ns <= _INT64_MAX:
+        return ns
+    folded = abs(ns) % (_INT64_MAX + 1)
+    return folded if ns > 0 else -folded
+
 
 _SCHEMA_V1 = """
 CREATE TABLE folders (
@@ -264,6 +280,7 @@ class IndexStore:
             tx.bump_generation()
 
     def move_file(self, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
+        mtime_ns = storable_ns(mtime_ns)
         with self.transaction() as tx:
             tx.conn.execute("DELETE FROM files WHERE path = ? AND id != ?", (new_path, file_id))
             tx.conn.execute(
@@ -355,6 +372,7 @@ class _Tx:
     def upsert_file(
         self, path: str, size: int, mtime_ns: int, quick_hash: str | None, error: str | None
     ) -> int:
+        mtime_ns = storable_ns(mtime_ns)
         row = self.conn.execute(
             "SELECT id, size, mtime_ns, quick_hash FROM files WHERE path = ?", (path,)
         ).fetchone()
@@ -479,7 +497,7 @@ def stored_vector(
         .execute(
             "SELECT v.vector FROM files f JOIN vectors v ON v.file_id = f.id "
             "WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND v.model_key = ?",
-            (path, size, mtime_ns, model_key),
+            (path, size, storable_ns(mtime_ns), model_key),
         )
         .fetchone()
     )

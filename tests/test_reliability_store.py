@@ -1,0 +1,119 @@
+"""Reliability, part 4: the index against unlucky files and a changing disk (issue #10,
+points 1, 5, 7, 9, 10 and 13).
+
+File times outside SQLite's 64-bit range, one folder under two spellings, a full disk
+under a sound index, damaged vectors, an index deleted under a running app, two indexing
+runs at once and a rescan that needs no model. Files, links, file systems and processes
+are real each time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from albumfinder.cli import main
+from albumfinder.library import Library
+from reliability_support import check_index
+
+from photo_factory import make_album
+
+YEAR_2300_NS = 10_413_792_000 * 10**9  # 2300-01-01, past 2**63 ns (2262-04-11)
+YEAR_1960_NS = -315_619_200 * 10**9  # before 1970: negative
+YEAR_1500_NS = -14_831_769_600 * 10**9  # before 1677-09-21: below -2**63 ns
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from albumfinder.embedder import load_embedder
+
+    return load_embedder("builtin", allow_download=False)
+
+
+def _mount_tmpfs(where: Path, size_kib: int) -> bool:
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(where)],
+        capture_output=True,
+    )
+    return done.returncode == 0
+
+
+def _index_json(capsys, *argv: str) -> dict:
+    status = main(["index", *argv, "--model", "builtin", "--json"])
+    captured = capsys.readouterr()
+    assert status == 0 and "Traceback" not in captured.err, captured.err
+    return json.loads(captured.out)
+
+
+def _set_mtime(path: Path, ns: int) -> None:
+    os.utime(path, ns=(ns, ns))
+    assert os.stat(path).st_mtime_ns == ns  # the file system keeps it as given
+
+
+# -- 1. file times SQLite cannot hold ------------------------------------------------------
+def _far_times_album(tmp_path: Path) -> tuple[Path, list[tuple[Path, int]]]:
+    """An album with photos dated 2300 and 1960, and 1500 where a tmpfs can hold it."""
+    album = tmp_path / "album"
+    photos = make_album(album, 4)
+    dated = [(photos[0], YEAR_2300_NS), (photos[1], YEAR_1960_NS)]
+    old_disk = tmp_path / "old-disk"
+    if _mount_tmpfs(old_disk, 4096):  # ext4 stops at 1901; tmpfs keeps any 64-bit second
+        (old_disk / "1500.jpg").write_bytes(photos[3].read_bytes())
+        (album / "old").symlink_to(old_disk)
+        dated.append((album / "old" / "1500.jpg", YEAR_1500_NS))
+    for path, ns in dated:
+        _set_mtime(path, ns)
+    return album, dated
+
+
+def test_photos_dated_past_2262_or_before_1677_are_indexed_found_and_rescanned(tmp_path, capsys):
+    album, dated = _far_times_album(tmp_path)
+    total = 4 + (len(dated) == 3)
+    try:
+        first = _index_json(capsys, str(album))
+        assert first["added"] == total and first["skipped"] == [], first
+        again = _index_json(capsys)
+        assert again["unchanged"] == total and again["added"] == again["updated"] == 0
+
+        for path, _ns in dated:  # each is a query (its stored vector) and a result
+            assert main(["search", str(path), "-n", "3", "--model", "builtin", "--json"]) == 0
+            captured = capsys.readouterr()
+            assert "Traceback" not in captured.err, captured.err
+            [block] = json.loads(captured.out)["queries"]
+            assert len(block["results"]) == 3
+        others = [path for path, _ in dated[1:]]
+        assert main(["search", str(others[0]), "-n", "9", "--model", "builtin", "--json"]) == 0
+        hits = [h["path"] for h in json.loads(capsys.readouterr().out)["queries"][0]["results"]]
+        assert str(dated[0][0]) in hits
+
+        for path, ns in dated:  # a new far time is a change: the photo is embedded again
+            _set_mtime(path, ns + 86_400 * 10**9)
+        changed = _index_json(capsys)
+        assert changed["updated"] == len(dated) and changed["unchanged"] == total - len(dated)
+        assert (
+            check_index(Path(os.environ["ALBUMFINDER_HOME"]) / "data" / "index.sqlite3")["vectors"]
+            == total
+        )
+    finally:
+        subprocess.run(["umount", "-l", str(tmp_path / "old-disk")], check=False)
+
+
+def test_a_far_future_time_in_the_store_round_trips_and_still_detects_change(tmp_path):
+    from albumfinder.store import IndexStore, NewVector, stored_vector
+
+    store = IndexStore(tmp_path / "index.sqlite3")
+    vector = [1.0, 0.0, 0.0, 0.0]
+    for ns in (2**63, 2**64 + 7, -(2**63) - 1, YEAR_2300_NS):
+        store.record_batch("m/p1", [NewVector(f"/a/{ns}.jpg", 5, ns, None, vector)], [])
+        assert stored_vector(store, f"/a/{ns}.jpg", 5, ns, "m/p1") is not None
+        assert stored_vector(store, f"/a/{ns}.jpg", 5, ns + 1, "m/p1") is None
+    store.close()
