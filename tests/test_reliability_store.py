@@ -117,3 +117,31 @@ def test_a_far_future_time_in_the_store_round_trips_and_still_detects_change(tmp
         assert stored_vector(store, f"/a/{ns}.jpg", 5, ns, "m/p1") is not None
         assert stored_vector(store, f"/a/{ns}.jpg", 5, ns + 1, "m/p1") is None
     store.close()
+
+
+# -- 5. one folder under two spellings -----------------------------------------------------
+def test_one_folder_under_a_second_spelling_is_refused_with_the_name_it_has(tmp_path, capsys):
+    real = tmp_path / "real"
+    make_album(real, 6)
+    (tmp_path / "link").symlink_to(real)
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "trip link").symlink_to(real / "trip")
+    assert _index_json(capsys, str(real))["added"] == 6
+
+    for spelling, known_as in [
+        (tmp_path / "link", real),
+        (tmp_path / "link" / "trip", real / "trip"),
+        (tmp_path / "deep" / "trip link", real / "trip"),
+    ]:
+        assert main(["index", str(spelling), "--model", "builtin"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        assert f"Cannot add {spelling}: it is {known_as}, already in the album" in err, err
+
+    library = Library()
+    assert library.folders() == [str(real)]
+    assert len(library.store.files_under([str(tmp_path)], "")) == 6  # no photo twice
+    assert library.add_folder(real / "trip") == str(real / "trip")  # the album's own spelling
+    library.close()
+    again = _index_json(capsys)
+    assert again["unchanged"] == 6 and again["added"] == again["removed"] == 0

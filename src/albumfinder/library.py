@@ -80,8 +80,44 @@ class Library:
             raise PermissionError(f"Cannot read the folder {path} (permission denied)")
         if not is_storable_name(path):
             raise ValueError(f"Cannot add {path}: {NOT_UTF8}")
+        same = self._same_folder_as(path)
+        if same is not None:
+            raise ValueError(
+                f"Cannot add {path}: it is {same}, already in the album under that name "
+                "(a symbolic link or another name for the same folder); nothing was added"
+            )
         self.store.add_folder(path)
         return path
+
+    def _same_folder_as(self, path: str) -> str | None:
+        """How the album already spells ``path`` when it holds the same folder (same device
+        and inode) under another name, itself or inside an album folder; else None.
+        Both spellings would index every photo twice, and rescans would swap them."""
+        album = self.store.folders()
+        if any(is_under(path, folder) for folder in album):
+            return None  # spelled as the album spells it: its photos are the same rows
+        identities: dict[tuple[int, int], str] = {}
+        for folder in album:
+            try:
+                info = os.stat(folder)
+            except OSError:
+                continue  # unplugged: nothing to compare with
+            identities[(info.st_dev, info.st_ino)] = folder
+        inner: list[str] = []
+        candidate = os.path.realpath(path)
+        while True:
+            try:
+                info = os.stat(candidate)
+            except OSError:
+                return None
+            folder = identities.get((info.st_dev, info.st_ino))
+            if folder is not None:
+                return os.path.join(folder, *reversed(inner))
+            parent = os.path.dirname(candidate)
+            if parent == candidate:
+                return None
+            inner.append(os.path.basename(candidate))
+            candidate = parent
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Forget a folder and the vectors of photos no other album folder holds."""
