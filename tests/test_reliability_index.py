@@ -235,9 +235,10 @@ def test_full_disk_stops_with_a_clear_error_and_keeps_every_whole_batch(
         (disk / "filler").write_bytes(b"\0" * max(0, free - room))
         assert main(["index", "--model", "builtin"]) == 1
         line = one_error_line(capsys.readouterr().err)
-        assert "the disk is full" in line and "Nothing was changed" in line
         counts = check_index(home / "data" / "index.sqlite3")
         assert 0 < counts["vectors"] == counts["files"] < 40  # whole batches only
+        assert "the disk is full" in line and "Nothing was changed" not in line  # issue 10.7
+        assert f"the {counts['vectors']} photos indexed before that are kept" in line
 
         (disk / "filler").unlink()  # space again: the next run finishes the job
         assert main(["index", "--model", "builtin", "--json"]) == 0
@@ -271,10 +272,11 @@ def test_file_size_limit_stops_with_a_clear_error_and_keeps_every_whole_batch(
     )
     assert result.returncode == 1, result.stderr
     line = one_error_line(result.stderr)
-    assert "could not be written" in line and "Nothing was changed" in line
     index = album_home / "data" / "index.sqlite3"
     counts = check_index(index)
     assert 0 < counts["vectors"] == counts["files"] < 40  # whole batches only
+    assert "could not be written" in line and "Nothing was changed" not in line
+    assert f"the {counts['vectors']} photos indexed before that are kept" in line
 
     assert main(["index", "--model", "builtin", "--json"]) == 0  # no limit: it finishes
     report = json.loads(capsys.readouterr().out)

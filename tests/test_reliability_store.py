@@ -145,3 +145,50 @@ def test_one_folder_under_a_second_spelling_is_refused_with_the_name_it_has(tmp_
     library.close()
     again = _index_json(capsys)
     assert again["unchanged"] == 6 and again["added"] == again["removed"] == 0
+
+
+# -- 7. a full disk under a sound index ----------------------------------------------------
+def test_on_a_full_disk_search_status_and_a_rescan_work_and_a_write_says_the_disk_is_full(
+    tmp_path, capsys, monkeypatch
+):
+    """A real full file system: the index on a 2 MiB tmpfs, filled to the last block."""
+    disk = tmp_path / "small-disk"
+    if not _mount_tmpfs(disk, 2048):
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    try:
+        home = disk / "home"
+        album, other = tmp_path / "album", tmp_path / "other"
+        photos = make_album(album, 6)
+        make_album(other, 2, first_seed=300)
+        monkeypatch.setenv("ALBUMFINDER_HOME", str(home))
+        assert _index_json(capsys, str(album))["added"] == 6
+        index = home / "data" / "index.sqlite3"
+        assert not Path(f"{index}-wal").exists()  # the last connection closed it
+        filler = disk / "filler"
+        with open(filler, "wb", buffering=0) as handle:  # every free block
+            while True:
+                try:
+                    handle.write(b"\0" * 4096)
+                except OSError:
+                    break
+        with pytest.raises(OSError):
+            (disk / "one more").write_bytes(b"\0" * 8192)
+
+        command = ["search", str(photos[0]), "-n", "3", "--model", "builtin", "--json"]
+        assert main(command) == 0, capsys.readouterr().err
+        [block] = json.loads(capsys.readouterr().out)["queries"]
+        assert len(block["results"]) == 3
+        assert main(["status", "--json"]) == 0, capsys.readouterr().err
+        assert "6" in capsys.readouterr().out
+        assert _index_json(capsys)["unchanged"] == 6  # nothing to write: a rescan works
+
+        assert main(["index", str(other), "--model", "builtin"]) == 1
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "the disk is full" in err, err
+        assert "Nothing was changed" in err
+
+        filler.unlink()  # room again: the same run adds the folder
+        assert _index_json(capsys, str(other))["added"] == 2
+        assert check_index(index) == {"files": 8, "vectors": 8, "failures": 0}
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

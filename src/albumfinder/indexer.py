@@ -21,7 +21,7 @@ import numpy as np
 
 from albumfinder.images import ImageLoadError, describe_error, is_retryable, open_photo
 from albumfinder.scan import FoundFile, is_under, normalize_path, scan
-from albumfinder.store import FileRow, IndexStore, NewFailure, NewVector
+from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, NewFailure, NewVector
 
 if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
@@ -142,9 +142,15 @@ def index_folders(
     known = store.files_under(live_roots, embedder.model_key)
     jobs = _diff(store, found.files, known, found.problems, report)
 
-    report.cancelled = _embed(
-        store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
-    )
+    try:
+        report.cancelled = _embed(
+            store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
+        )
+    except IndexUnavailableError as exc:  # e.g. the disk filled: the batches before are kept
+        told = exc.after_storing(report.added + report.updated)
+        if told is exc:
+            raise
+        raise told from exc
     report.seconds = time.monotonic() - started
     total = len(jobs)
     notify(

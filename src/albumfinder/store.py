@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -82,6 +83,24 @@ class IndexTooNewError(IndexError_):
 
 class IndexUnavailableError(IndexError_):
     """The index cannot be opened or written (read-only folder, disk full, locked)."""
+
+    def __init__(self, message: str, *, path: Path | None = None, why: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.why = why  # the reason alone ("the disk is full"), when known
+
+    def after_storing(self, kept: int) -> IndexUnavailableError:
+        """The same failure, told after ``kept`` photos were stored by the run: they are
+        kept (each batch is committed whole), so "nothing was changed" would be wrong."""
+        if kept <= 0 or self.why is None:
+            return self
+        photos = "photo" if kept == 1 else "photos"
+        return IndexUnavailableError(
+            f"Cannot write the index {self.path}: {self.why}; the {kept} {photos} indexed "
+            "before that are kept, and the next run goes on from there.",
+            path=self.path,
+            why=self.why,
+        )
 
 
 @dataclass(frozen=True)
@@ -185,23 +204,78 @@ class IndexStore:
                 tx.conn.execute(f"PRAGMA user_version = {target}")
 
     def connection(self) -> sqlite3.Connection:
+        """This thread's connection: read-write, or read-only when the index cannot be
+        written now (a full disk: SQLite cannot create its -wal and -shm files), so that
+        search and status still work; a write then says why it cannot be done."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-                )
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                mode = _enable_wal(conn)
-                if mode is None:
-                    raise sqlite3.DatabaseError("file is not a database")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA foreign_keys = ON")
+                conn = self._connect_read_write()
+                self._local.read_only_why = None
             except sqlite3.OperationalError as exc:
-                raise _unavailable(self.path, exc) from exc
+                conn = self._connect_read_only()
+                if conn is None:
+                    raise _unavailable(self.path, exc) from exc
+                self._local.read_only_why = _unavailable(self.path, exc).why
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
+        return conn
+
+    def _connect_read_write(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = _enable_wal(conn)
+            if mode is None:
+                raise sqlite3.DatabaseError("file is not a database")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection | None:
+        """A read-only connection to an existing index, or None. Without a -wal file (or
+        with the empty one the failed opening left) the database file is all there is:
+        ``immutable`` reads it without the -shm file that could not be made (nobody can
+        write it meanwhile: the write would fail too)."""
+        if not self.path.is_file():
+            return None
+        wal = Path(f"{self.path}-wal")
+        flags = "mode=ro" if wal.exists() and wal.stat().st_size else "mode=ro&immutable=1"
+        try:
+            conn = sqlite3.connect(
+                f"{self.path.as_uri()}?{flags}",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+            )
+            conn.execute("PRAGMA user_version").fetchone()  # opens the file for real
+        except sqlite3.Error:
+            return None
+        return conn
+
+    def _writable_connection(self) -> sqlite3.Connection:
+        """This thread's connection for a write: a read-only one is given up and the
+        read-write opening tried again (the disk may have room now)."""
+        conn = self.connection()
+        why = getattr(self._local, "read_only_why", None)
+        if why is None:
+            return conn
+        with self._lock:
+            self._connections.remove(conn)
+        conn.close()
+        self._local.conn = None
+        conn = self.connection()
+        why = self._local.read_only_why
+        if why is not None:
+            raise IndexUnavailableError(
+                f"Cannot write the index {self.path}: {why}. Nothing was changed.",
+                path=self.path,
+                why=why,
+            )
         return conn
 
     def close(self) -> None:
@@ -216,7 +290,7 @@ class IndexStore:
     def transaction(self) -> Iterator[_Tx]:
         """All or nothing. A write that fails (disk full, read-only, locked past the busy
         timeout) is rolled back and raised as :class:`IndexUnavailableError`."""
-        conn = self.connection()
+        conn = self._writable_connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield _Tx(conn)
@@ -448,6 +522,8 @@ def _unavailable(path: Path, exc: sqlite3.OperationalError) -> IndexUnavailableE
         why = "the index or its folder is read-only"
     elif "full" in text:
         why = "the disk is full"
+    elif "disk i/o error" in text and _disk_is_full(path):
+        why = "the disk is full"  # SQLite says I/O error when its -shm file cannot grow
     elif "disk i/o error" in text:
         why = "the disk could not be written (is it full, or over a file-size limit?)"
     elif "locked" in text or "busy" in text:
@@ -456,7 +532,16 @@ def _unavailable(path: Path, exc: sqlite3.OperationalError) -> IndexUnavailableE
         why = "the index file cannot be opened (check the folder's permissions)"
     else:
         why = str(exc)
-    return IndexUnavailableError(f"Cannot write the index {path}: {why}. Nothing was changed.")
+    return IndexUnavailableError(
+        f"Cannot write the index {path}: {why}. Nothing was changed.", path=path, why=why
+    )
+
+
+def _disk_is_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _enable_wal(conn: sqlite3.Connection) -> tuple | None:
