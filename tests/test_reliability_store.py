@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,45 @@ def test_on_a_full_disk_search_status_and_a_rescan_work_and_a_write_says_the_dis
         assert check_index(index) == {"files": 8, "vectors": 8, "failures": 0}
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+# -- 9. a vector of the wrong length -------------------------------------------------------
+def test_vectors_of_the_wrong_length_are_left_out_of_search_and_embedded_again(
+    tmp_path, capsys, album_home
+):
+    album = tmp_path / "album"
+    photos = make_album(album, 6)
+    assert _index_json(capsys, str(album))["added"] == 6
+    index = album_home / "data" / "index.sqlite3"
+    conn = sqlite3.connect(index)
+    damaged = [str(photos[0]), str(photos[1])]  # too short, too long
+    for path, change in zip(damaged, (lambda b: b[:14], lambda b: b + b"\x00\x3c")):
+        [(file_id, blob)] = conn.execute(
+            "SELECT file_id, vector FROM vectors WHERE file_id = "
+            "(SELECT id FROM files WHERE path = ?)",
+            (path,),
+        ).fetchall()
+        conn.execute("UPDATE vectors SET vector = ? WHERE file_id = ?", (change(blob), file_id))
+    assert conn.total_changes == 2
+    conn.commit()
+    conn.close()
+
+    for query in (photos[0], photos[2]):  # a damaged photo as the query, and a sound one
+        assert main(["search", str(query), "-n", "9", "--model", "builtin", "--json"]) == 0
+        captured = capsys.readouterr()
+        assert "Traceback" not in captured.err, captured.err
+        hits = {h["path"] for h in json.loads(captured.out)["queries"][0]["results"]}
+        assert not hits & set(damaged) and len(hits) == 4 - (query == photos[2])
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert "Traceback" not in json.dumps(status)
+
+    repaired = _index_json(capsys)
+    assert repaired["added"] == 2 and repaired["unchanged"] == 4
+    conn = sqlite3.connect(index)
+    lengths = conn.execute("SELECT DISTINCT length(vector) FROM vectors").fetchall()
+    conn.close()
+    assert len(lengths) == 1
+    assert main(["search", str(photos[2]), "-n", "9", "--model", "builtin", "--json"]) == 0
+    hits = {h["path"] for h in json.loads(capsys.readouterr().out)["queries"][0]["results"]}
+    assert set(damaged) <= hits

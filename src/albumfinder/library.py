@@ -211,7 +211,7 @@ class Library:
             vector = stored_vector(
                 self.store, path, info.st_size, info.st_mtime_ns, embedder.model_key
             )
-            if vector is not None:
+            if vector is not None and vector.shape == (embedder.dim,):  # else: damaged
                 return vector / max(float(np.linalg.norm(vector)), 1e-12)
             image = open_photo(path, min_size=embedder.decode_size)
         return embedder.embed_prepared([embedder.prepare(image)], urgent=True)[0]

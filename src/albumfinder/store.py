@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -324,14 +325,15 @@ class IndexStore:
         """Every file row under ``folders``, with whether it has a vector for the model."""
         rows: dict[str, FileRow] = {}
         conn = self.connection()
+        length = self._vector_length(model_key)  # a vector of another length is damage
         for folder in folders:
             prefix = folder.rstrip(os.sep) + os.sep
             cursor = conn.execute(
                 "SELECT f.id, f.path, f.size, f.mtime_ns, f.quick_hash, f.error, "
-                "v.file_id IS NOT NULL FROM files f LEFT JOIN vectors v "
-                "ON v.file_id = f.id AND v.model_key = ? "
+                "v.file_id IS NOT NULL AND length(CAST(v.vector AS BLOB)) = ? FROM files f "
+                "LEFT JOIN vectors v ON v.file_id = f.id AND v.model_key = ? "
                 "WHERE f.path = ? OR (f.path >= ? AND f.path < ?)",
-                (model_key, folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+                (length, model_key, folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
             )
             for r in cursor:
                 rows[r[1]] = FileRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]))
@@ -409,21 +411,35 @@ class IndexStore:
         is, even if reading it failed later, for another model or for a moment.
         """
         cursor = self.connection().execute(
-            "SELECT f.path, v.vector FROM vectors v JOIN files f ON f.id = v.file_id "
-            "WHERE v.model_key = ? ORDER BY f.id",
+            "SELECT f.path, CAST(v.vector AS BLOB) FROM vectors v JOIN files f "
+            "ON f.id = v.file_id WHERE v.model_key = ? ORDER BY f.id",
             (model_key,),
         )
-        paths: list[str] = []
-        blobs: list[bytes] = []
-        for path, blob in cursor:
-            paths.append(path)
-            blobs.append(blob)
-        if not blobs:
-            return paths, np.zeros((0, 0), dtype=np.float16)
-        dim = len(blobs[0]) // 2
+        rows = cursor.fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float16)
+        # A blob of another length is damage that quick_check does not see: it is left out
+        # here, and files_under reports it as missing, so the next run embeds it again.
+        length = _most_common_length(len(blob) for _path, blob in rows)
+        paths = [path for path, blob in rows if len(blob) == length]
+        blobs = [blob for _path, blob in rows if len(blob) == length]
+        dim = length // 2
         # bytearray: one copy, and writable, which torch.from_numpy wants in search.
         matrix = np.frombuffer(bytearray().join(blobs), dtype="<f2").reshape(len(blobs), dim)
         return paths, matrix
+
+    def _vector_length(self, model_key: str) -> int | None:
+        """The byte length of most of the model's vectors (None: it has none)."""
+        row = (
+            self.connection()
+            .execute(
+                "SELECT length(CAST(vector AS BLOB)) AS n FROM vectors WHERE model_key = ? "
+                "GROUP BY n ORDER BY COUNT(*) DESC, n DESC LIMIT 1",
+                (model_key,),
+            )
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
 
     def model_keys(self) -> dict[str, int]:
         rows = (
@@ -573,6 +589,12 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
+def _most_common_length(lengths: Iterable[int]) -> int:
+    """The length most vectors have (ties: the longest, as :meth:`_vector_length`)."""
+    counts = Counter(lengths)
+    return max(counts, key=lambda n: (counts[n], n))
+
+
 def stored_vector(
     store: IndexStore, path: str, size: int, mtime_ns: int, model_key: str
 ) -> np.ndarray | None:
@@ -580,7 +602,7 @@ def stored_vector(
     row = (
         store.connection()
         .execute(
-            "SELECT v.vector FROM files f JOIN vectors v ON v.file_id = f.id "
+            "SELECT CAST(v.vector AS BLOB) FROM files f JOIN vectors v ON v.file_id = f.id "
             "WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND v.model_key = ?",
             (path, size, storable_ns(mtime_ns), model_key),
         )
