@@ -235,3 +235,57 @@ def test_vectors_of_the_wrong_length_are_left_out_of_search_and_embedded_again(
     assert main(["search", str(photos[2]), "-n", "9", "--model", "builtin", "--json"]) == 0
     hits = {h["path"] for h in json.loads(capsys.readouterr().out)["queries"][0]["results"]}
     assert set(damaged) <= hits
+
+
+# -- 10. the index deleted under a running app ---------------------------------------------
+def _delete_index(index: Path, with_journal: bool) -> None:
+    index.unlink()
+    if with_journal:  # `rm index.sqlite3*`
+        for side in (Path(f"{index}-wal"), Path(f"{index}-shm")):
+            side.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("with_journal", [False, True], ids=["file", "file-wal-shm"])
+def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
+    tmp_path, embedder, with_journal
+):
+    from albumfinder.store import IndexError_
+
+    album = tmp_path / "album"
+    make_album(album, 6)
+    library = Library()
+    library.add_folder(album)
+    index = library.store.path
+
+    def delete_when_embedding_starts(event) -> None:
+        if event.phase == "embedding" and index.exists():
+            _delete_index(index, with_journal)
+
+    with pytest.raises(IndexError_, match="was deleted while Album Finder was running"):
+        library.index(embedder, progress=delete_when_embedding_starts)  # not "success"
+    assert index.exists()
+    assert library.folders() == [str(album)]  # the same, running app goes on
+    assert library.index(embedder).added == 6
+    library.close()
+    assert check_index(index) == {"files": 6, "vectors": 6, "failures": 0}
+
+
+def test_an_index_deleted_under_the_open_app_is_said_once_then_every_action_works(
+    tmp_path, embedder
+):
+    from albumfinder.store import IndexError_
+
+    album = tmp_path / "album"
+    photos = make_album(album, 6)
+    library = Library()
+    library.add_folder(album)
+    library.index(embedder)
+    assert len(library.search(embedder, photos[0], n=3)) == 3
+    _delete_index(library.store.path, with_journal=True)
+
+    with pytest.raises(IndexError_, match="A new one was started with the album's 1 folder"):
+        library.search(embedder, photos[0], n=3)
+    assert library.search(embedder, photos[0], n=3) == []  # nothing indexed: no "no such table"
+    assert library.index(embedder).added == 6
+    assert len(library.search(embedder, photos[0], n=3)) == 3
+    library.close()

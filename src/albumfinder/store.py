@@ -82,6 +82,10 @@ class IndexTooNewError(IndexError_):
     pass
 
 
+class IndexReplacedError(IndexError_):
+    """The index file was deleted or replaced while it was open; a new one is used now."""
+
+
 class IndexUnavailableError(IndexError_):
     """The index cannot be opened or written (read-only folder, disk full, locked)."""
 
@@ -142,7 +146,10 @@ class IndexStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._reopen_lock = threading.RLock()
+        self._identity: tuple[int, int] | None = None
         self._open_checked()
+        self._identity = _file_identity(self.path)  # to notice a deleted or replaced file
 
     # -- opening -----------------------------------------------------------------------
     def _open_checked(self) -> None:
@@ -209,6 +216,9 @@ class IndexStore:
         written now (a full disk: SQLite cannot create its -wal and -shm files), so that
         search and status still work; a write then says why it cannot be done."""
         conn = getattr(self._local, "conn", None)
+        if conn is not None and _file_identity(self.path) != self._local.identity:
+            self._reopen_changed_file(conn)
+            conn = None
         if conn is None:
             try:
                 conn = self._connect_read_write()
@@ -219,12 +229,54 @@ class IndexStore:
                     raise _unavailable(self.path, exc) from exc
                 self._local.read_only_why = _unavailable(self.path, exc).why
             self._local.conn = conn
+            self._local.identity = _file_identity(self.path)
             with self._lock:
                 self._connections.append(conn)
         return conn
 
+    def _reopen_changed_file(self, stale: sqlite3.Connection) -> None:
+        """The index file was deleted or replaced under us (checked before each use of a
+        connection): writing on would go to a file nobody sees. Open the file that is
+        there now, or a new one keeping the album's folders, and say so once; other
+        threads then reconnect silently."""
+        with self._reopen_lock:
+            current = _file_identity(self.path)
+            if current is not None and current == self._identity:
+                with self._lock, contextlib.suppress(ValueError):
+                    self._connections.remove(stale)
+                with contextlib.suppress(sqlite3.Error):
+                    stale.close()
+                self._local.conn = None
+                return  # another thread noticed it first and said so
+            folders: list[tuple[str, int]] = []
+            with contextlib.suppress(sqlite3.Error):
+                folders = stale.execute("SELECT path, added_ns FROM folders").fetchall()
+            self.close()  # all threads' connections: the last one takes the old -wal along
+            self._open_checked()
+            self._identity = _file_identity(self.path)
+            if current is not None:
+                raise IndexReplacedError(
+                    f"The index {self.path} was replaced by another file while Album "
+                    "Finder was running; that file is used from now on. Try again."
+                )
+            if folders:
+                with self.transaction() as tx:
+                    tx.conn.executemany(
+                        "INSERT OR IGNORE INTO folders (path, added_ns) VALUES (?, ?)", folders
+                    )
+            kept = f" with the album's {len(folders)} folder(s)" if folders else ""
+            raise IndexReplacedError(
+                f"The index {self.path} was deleted while Album Finder was running. A new "
+                f"one was started{kept}: index again to find the photos."
+            )
+
     def _connect_read_write(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,  # used by its own thread only; close() closes all
+        )
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             mode = _enable_wal(conn)
@@ -252,6 +304,7 @@ class IndexStore:
                 uri=True,
                 timeout=BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,
+                check_same_thread=False,
             )
             conn.execute("PRAGMA user_version").fetchone()  # opens the file for real
         except sqlite3.Error:
@@ -490,6 +543,14 @@ class _Tx:
         self.conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
         )
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _check_not_newer(path: Path, version: int) -> None:
