@@ -15,6 +15,8 @@ import sqlite3
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,130 @@ def test_an_index_deleted_under_the_open_app_is_said_once_then_every_action_work
     assert library.index(embedder).added == 6
     assert len(library.search(embedder, photos[0], n=3)) == 3
     library.close()
+
+
+# -- 13. two indexing runs at once; a rescan that needs no model -----------------------------
+class _CountingLoader:
+    """Loads the built-in model (really) and counts how often it was asked to."""
+
+    def __init__(self, embedder) -> None:
+        self.embedder, self.calls = embedder, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.embedder
+
+
+def test_a_second_run_at_the_same_time_skips_what_the_first_is_embedding(tmp_path, embedder):
+    from albumfinder.library import LazyEmbedder
+
+    album = tmp_path / "album"
+    make_album(album, 12)
+    first, second = Library(), Library()  # two runs on one index, as two windows or CLIs
+    first.add_folder(album)
+    second_done = threading.Event()
+    result = {}
+
+    def wait_for_the_second(event) -> None:
+        if event.phase == "embedding" and event.done == 0:
+            assert second_done.wait(timeout=120)
+
+    def second_run() -> None:
+        try:
+            loader = _CountingLoader(embedder)
+            result["report"] = second.index(LazyEmbedder("builtin", loader))
+            result["loads"] = loader.calls
+        finally:
+            second_done.set()
+
+    worker = threading.Thread(target=second_run)
+
+    def start_second_once_claimed(event) -> None:
+        if event.phase == "embedding" and not worker.is_alive() and "report" not in result:
+            worker.start()  # the first has claimed its photos and is about to embed them
+        wait_for_the_second(event)
+
+    report = first.index(embedder, progress=start_second_once_claimed)
+    worker.join(timeout=120)
+    assert report.added == 12
+    skipped = result["report"]
+    assert skipped.elsewhere == 12 and skipped.added == skipped.updated == 0
+    assert result["loads"] == 0  # nothing to embed: the model was never loaded
+    assert second.index(embedder).unchanged == 12  # afterwards: done, by the first
+    first.close()
+    second.close()
+
+
+def test_claims_of_a_killed_run_do_not_block_the_next_run(tmp_path, album_home, embedder):
+    album = tmp_path / "album"
+    make_album(album, 8)
+    library = Library()
+    library.add_folder(album)
+    library.close()
+    index = album_home / "data" / "index.sqlite3"
+    stuck = (  # a real indexing run that hangs at its first photo, then is killed
+        "import time\n"
+        "from albumfinder.embedder import load_embedder\n"
+        "from albumfinder.library import Library\n"
+        "def hang(event):\n"
+        "    if event.phase == 'embedding':\n"
+        "        time.sleep(600)\n"
+        "Library().index(load_embedder('builtin', allow_download=False), progress=hang)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", stuck], env=dict(os.environ))
+    try:
+        for _ in range(600):  # until it holds its claims (bounded: 60 s)
+            if _claims(index) == 8:
+                break
+            assert process.poll() is None, "the indexing process ended early"
+            time.sleep(0.1)
+        assert _claims(index) == 8
+    finally:
+        process.kill()
+        process.wait()
+
+    library = Library()
+    report = library.index(embedder)
+    assert report.added == 8 and report.elsewhere == 0
+    assert _claims(index) == 0
+    library.close()
+
+
+def _claims(index: Path) -> int:
+    conn = sqlite3.connect(index, timeout=30)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM claims").fetchone()[0]
+    except sqlite3.OperationalError:  # not made yet
+        return 0
+    finally:
+        conn.close()
+
+
+def test_a_rescan_of_an_unchanged_album_never_loads_the_model(tmp_path, capsys, embedder):
+    from albumfinder.library import LazyEmbedder
+
+    album = tmp_path / "album"
+    photos = make_album(album, 5)
+    library = Library()
+    library.add_folder(album)
+    loader = _CountingLoader(embedder)
+    assert library.index(LazyEmbedder("builtin", loader)).added == 5 and loader.calls == 1
+    loader = _CountingLoader(embedder)
+    assert library.index(LazyEmbedder("builtin", loader)).unchanged == 5 and loader.calls == 0
+    photos[0].write_bytes(photos[1].read_bytes())  # one changed photo: now it is needed
+    assert library.index(LazyEmbedder("builtin", loader)).updated == 1 and loader.calls == 1
+    library.close()
+
+    # the command line: a rescan imports neither torch nor the model
+    rescan = (
+        "import sys\n"
+        "from albumfinder.cli import main\n"
+        "status = main(['index', '--model', 'builtin'])\n"
+        "print('torch loaded' if 'torch' in sys.modules else 'no torch')\n"
+        "sys.exit(status)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", rescan], env=dict(os.environ), capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "5 unchanged" in done.stdout and done.stdout.rstrip().endswith("no torch")

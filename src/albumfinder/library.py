@@ -20,6 +20,7 @@ from albumfinder import paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
+from albumfinder.lazy_embedder import LazyEmbedder
 from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
 from albumfinder.search import SearchHit, VectorMatrix, search_vectors
 from albumfinder.store import IndexStore, IndexUnavailableError, stored_vector
@@ -132,13 +133,14 @@ class Library:
     # -- indexing ----------------------------------------------------------------------
     def index(
         self,
-        embedder: Embedder,
+        embedder: Embedder | LazyEmbedder,
         folders: Sequence[str | os.PathLike[str]] | None = None,
         progress: Callable[[IndexProgress], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         decode_workers: int | None = None,
     ) -> IndexReport:
-        """Index ``folders`` (default: the album's folders) incrementally."""
+        """Index ``folders`` (default: the album's folders) incrementally. A
+        :class:`LazyEmbedder` is loaded only if a photo needs embedding."""
         roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
         try:
             return index_folders(self.store, roots, embedder, progress, should_stop, decode_workers)

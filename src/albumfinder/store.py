@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -69,6 +71,24 @@ CREATE TABLE meta (
 );
 INSERT INTO meta (key, value) VALUES ('generation', '0');
 """
+
+#: Photos an indexing run is embedding now, so that another run at the same time skips
+#: them. Made when first needed (older versions ignore it: no schema change). A claim of a
+#: run that is gone (its process ended, or it stopped renewing) is ignored and removed.
+_CLAIMS = """
+CREATE TABLE IF NOT EXISTS claims (
+    path TEXT NOT NULL,
+    model_key TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    process_start TEXT,
+    expires_ns INTEGER NOT NULL,
+    PRIMARY KEY (path, model_key)
+) WITHOUT ROWID
+"""
+#: How long claims last without the run renewing them (it does with every batch).
+CLAIM_TTL_NS = 10 * 60 * 10**9
 
 #: Migrations from version N-1 to N, applied in order inside one transaction each.
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
@@ -148,6 +168,9 @@ class IndexStore:
         self._lock = threading.Lock()
         self._reopen_lock = threading.RLock()
         self._identity: tuple[int, int] | None = None
+        self._claim_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+        self._claimed = False
+        self._claims_renewed_ns = 0
         self._open_checked()
         self._identity = _file_identity(self.path)  # to notice a deleted or replaced file
 
@@ -407,6 +430,85 @@ class IndexStore:
             for item in failures:
                 tx.upsert_file(item.path, item.size, item.mtime_ns, item.quick_hash, item.reason)
             tx.bump_generation()
+            now = time.time_ns()
+            if self._claimed and now > self._claims_renewed_ns + CLAIM_TTL_NS // 4:
+                tx.conn.execute(  # still at work: our claims stay ours
+                    "UPDATE claims SET expires_ns = ? WHERE owner = ?",
+                    (now + CLAIM_TTL_NS, self._claim_owner),
+                )
+                self._claims_renewed_ns = now
+
+    # -- claims: two indexing runs at once share the work ------------------------------
+    def claim(
+        self, model_key: str, files: Iterable[tuple[str, int, int]]
+    ) -> tuple[list[str], list[str]]:
+        """Claim (path, size, mtime_ns) files for embedding by this store's run.
+
+        Returns (claimed, elsewhere): ``elsewhere`` are the paths another live run has
+        claimed, or has embedded since this run looked (left to it, or done).
+        """
+        files = list(files)
+        with self.transaction() as tx:
+            conn = tx.conn
+            conn.execute(_CLAIMS)
+            now = time.time_ns()
+            owners = conn.execute(
+                "SELECT DISTINCT owner, host, pid, process_start, expires_ns FROM claims "
+                "WHERE owner != ?",
+                (self._claim_owner,),
+            ).fetchall()
+            gone = [
+                (o,)
+                for o, host, pid, start, expires in owners
+                if expires < now or not _is_alive(o, host, pid, start)
+            ]
+            conn.executemany("DELETE FROM claims WHERE owner = ?", gone)
+            taken = {
+                path
+                for (path,) in conn.execute(
+                    "SELECT path FROM claims WHERE model_key = ? AND owner != ?",
+                    (model_key, self._claim_owner),
+                )
+            }
+            claimed, elsewhere = [], []
+            length = self._vector_length(model_key)
+            for path, size, mtime_ns in files:
+                done = conn.execute(
+                    "SELECT 1 FROM files f JOIN vectors v ON v.file_id = f.id "
+                    "WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND v.model_key = ? "
+                    "AND length(CAST(v.vector AS BLOB)) = ?",
+                    (path, size, storable_ns(mtime_ns), model_key, length),
+                ).fetchone()
+                (elsewhere if path in taken or done else claimed).append(path)
+            pid = os.getpid()
+            conn.executemany(
+                "INSERT OR REPLACE INTO claims (path, model_key, owner, host, pid, "
+                "process_start, expires_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        path,
+                        model_key,
+                        self._claim_owner,
+                        socket.gethostname(),
+                        pid,
+                        _process_start(pid),
+                        now + CLAIM_TTL_NS,
+                    )
+                    for path in claimed
+                ],
+            )
+        self._claimed, self._claims_renewed_ns = True, now
+        _OWNERS_AT_WORK.add(self._claim_owner)
+        return claimed, elsewhere
+
+    def release_claims(self) -> None:
+        """Give up this run's claims (at its end, however it ends)."""
+        if not self._claimed:
+            return
+        self._claimed = False
+        _OWNERS_AT_WORK.discard(self._claim_owner)  # gone, even if the delete fails
+        with self.transaction() as tx:
+            tx.conn.execute("DELETE FROM claims WHERE owner = ?", (self._claim_owner,))
 
     def move_file(self, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
         mtime_ns = storable_ns(mtime_ns)
@@ -543,6 +645,39 @@ class _Tx:
         self.conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
         )
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux: clock ticks since boot), to tell it from a later
+    process given the same pid; None where this cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+#: The claim owners of this process's runs at work now (their stores have not released).
+_OWNERS_AT_WORK: set[str] = set()
+
+
+def _is_alive(owner: str, host: str, pid: int, process_start: str | None) -> bool:
+    """Whether the run that made a claim may still be at work (another machine's run is
+    trusted until its claims expire)."""
+    if host != socket.gethostname() or os.name == "nt":  # (signal 0 is Ctrl+C there)
+        return True
+    if pid == os.getpid():
+        return owner in _OWNERS_AT_WORK  # a run here that ended without releasing: gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: alive
+    except OSError:
+        return True
+    return process_start is None or _process_start(pid) in (None, process_start)
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:
