@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -207,7 +206,7 @@ def test_vectors_of_the_wrong_length_are_left_out_of_search_and_embedded_again(
     index = album_home / "data" / "index.sqlite3"
     conn = sqlite3.connect(index)
     damaged = [str(photos[0]), str(photos[1])]  # too short, too long
-    for path, change in zip(damaged, (lambda b: b[:14], lambda b: b + b"\x00\x3c")):
+    for path, change in zip(damaged, (lambda b: b[:14], lambda b: b + b"\x00\x3c"), strict=True):
         [(file_id, blob)] = conn.execute(
             "SELECT file_id, vector FROM vectors WHERE file_id = "
             "(SELECT id FROM files WHERE path = ?)",
