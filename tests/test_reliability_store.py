@@ -404,16 +404,20 @@ def test_a_rescan_of_an_unchanged_album_never_loads_the_model(tmp_path, capsys, 
     assert library.index(LazyEmbedder("builtin", loader)).updated == 1 and loader.calls == 1
     library.close()
 
-    # the command line: a rescan imports neither torch nor the model
+    # the command line: a rescan imports neither torch nor the model, named or the default
     rescan = (
         "import sys\n"
         "from albumfinder.cli import main\n"
-        "status = main(['index', '--model', 'builtin'])\n"
+        "status = main(sys.argv[1:])\n"
         "print('torch loaded' if 'torch' in sys.modules else 'no torch')\n"
         "sys.exit(status)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", rescan], env=dict(os.environ), capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    assert "5 unchanged" in done.stdout and done.stdout.rstrip().endswith("no torch")
+    for argv in (["index", "--model", "builtin"], ["index"]):
+        done = subprocess.run(
+            [sys.executable, "-c", rescan, *argv],
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "5 unchanged" in done.stdout and done.stdout.rstrip().endswith("no torch")

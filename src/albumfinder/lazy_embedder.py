@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from albumfinder.models.choice import default_model_name
 from albumfinder.models.registry import ModelSpec, get_spec
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ class LazyEmbedder:
         """``name``, or (None) the default model as :func:`load_embedder` chooses it, saying
         why when it falls back; ``load(name)`` loads it."""
         if name is None:
-            from albumfinder.embedder import default_model_name
-
             name, reason = default_model_name(model_path)
             if reason and log is not None:
                 log(reason)
