@@ -247,7 +247,8 @@ class IndexStore:
                 conn = self._connect_read_write()
                 self._local.read_only_why = None
             except sqlite3.OperationalError as exc:
-                conn = self._connect_read_only()
+                busy = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+                conn = None if busy else self._connect_read_only()  # busy: someone writes
                 if conn is None:
                     raise _unavailable(self.path, exc) from exc
                 self._local.read_only_why = _unavailable(self.path, exc).why
