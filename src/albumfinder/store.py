@@ -5,6 +5,13 @@ photo is noticed and a moved one keeps its vector. Vectors are stored as float16
 key (model name + preprocessing version). The schema is versioned with ``PRAGMA
 user_version``; a database from a newer version is left untouched, a corrupt one is moved
 aside and rebuilt. Each connection belongs to one thread.
+
+Unlucky cases handled here: file times outside SQLite's 64-bit range are folded into it
+(:func:`storable_ns`); an index that cannot be written (a full disk) is opened read-only,
+so reading still works; an index file deleted or replaced while open is noticed before
+each use and reopened; a vector blob of the wrong length is treated as missing; two
+indexing runs at once claim their photos so that neither embeds what the other is
+embedding (:meth:`IndexStore.claim`).
 """
 
 from __future__ import annotations
@@ -342,7 +349,7 @@ class IndexStore:
         why = getattr(self._local, "read_only_why", None)
         if why is None:
             return conn
-        with self._lock:
+        with self._lock, contextlib.suppress(ValueError):
             self._connections.remove(conn)
         conn.close()
         self._local.conn = None
@@ -481,7 +488,8 @@ class IndexStore:
                     (path, size, storable_ns(mtime_ns), model_key, length),
                 ).fetchone()
                 (elsewhere if path in taken or done else claimed).append(path)
-            pid = os.getpid()
+            pid, host = os.getpid(), socket.gethostname()
+            started = _process_start(pid)
             conn.executemany(
                 "INSERT OR REPLACE INTO claims (path, model_key, owner, host, pid, "
                 "process_start, expires_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -490,9 +498,9 @@ class IndexStore:
                         path,
                         model_key,
                         self._claim_owner,
-                        socket.gethostname(),
+                        host,
                         pid,
-                        _process_start(pid),
+                        started,
                         now + CLAIM_TTL_NS,
                     )
                     for path in claimed
