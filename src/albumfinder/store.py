@@ -24,7 +24,6 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -584,7 +583,9 @@ class IndexStore:
             return [], np.zeros((0, 0), dtype=np.float16)
         # A blob of another length is damage that quick_check does not see: it is left out
         # here, and files_under reports it as missing, so the next run embeds it again.
-        length = _most_common_length(len(blob) for _path, blob in rows)
+        length = self._vector_length(model_key)
+        if not length or length % 2:  # changed meanwhile, or nothing sound to load
+            return [], np.zeros((0, 0), dtype=np.float16)
         paths = [path for path, blob in rows if len(blob) == length]
         blobs = [blob for _path, blob in rows if len(blob) == length]
         dim = length // 2
@@ -593,12 +594,15 @@ class IndexStore:
         return paths, matrix
 
     def _vector_length(self, model_key: str) -> int | None:
-        """The byte length of most of the model's vectors (None: it has none)."""
+        """The byte length of the model's vectors (None: it has none): the most common one
+        in a sample, as damage is rare (one in many is enough to crash a reshape). The one
+        decision of what a sound vector is, for loading, rescanning and claiming."""
         row = (
             self.connection()
             .execute(
-                "SELECT length(CAST(vector AS BLOB)) AS n FROM vectors WHERE model_key = ? "
-                "GROUP BY n ORDER BY COUNT(*) DESC, n DESC LIMIT 1",
+                "SELECT n FROM (SELECT length(CAST(vector AS BLOB)) AS n FROM vectors "
+                "WHERE model_key = ? LIMIT 256) GROUP BY n ORDER BY COUNT(*) DESC, n DESC "
+                "LIMIT 1",
                 (model_key,),
             )
             .fetchone()
@@ -792,12 +796,6 @@ def _move_aside(path: Path) -> Path:
         if side.exists():
             os.replace(side, Path(str(target) + suffix))
     return target
-
-
-def _most_common_length(lengths: Iterable[int]) -> int:
-    """The length most vectors have (ties: the longest, as :meth:`_vector_length`)."""
-    counts = Counter(lengths)
-    return max(counts, key=lambda n: (counts[n], n))
 
 
 def stored_vector(
