@@ -413,7 +413,7 @@ class IndexStore:
             prefix = folder.rstrip(os.sep) + os.sep
             cursor = conn.execute(
                 "SELECT f.id, f.path, f.size, f.mtime_ns, f.quick_hash, f.error, "
-                "v.file_id IS NOT NULL AND length(CAST(v.vector AS BLOB)) = ? FROM files f "
+                "v.file_id IS NOT NULL AND length(v.vector) = ? FROM files f "
                 "LEFT JOIN vectors v ON v.file_id = f.id AND v.model_key = ? "
                 "WHERE f.path = ? OR (f.path >= ? AND f.path < ?)",
                 (length, model_key, folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
