@@ -169,7 +169,7 @@ def _model_name(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _load_embedder(args: argparse.Namespace) -> Embedder:
+def _load_embedder(args: argparse.Namespace, name: str | None = None) -> Embedder:
     from albumfinder.embedder import load_embedder
     from albumfinder.models.weights import WeightsError
     from albumfinder.progress import ProgressPrinter
@@ -177,7 +177,7 @@ def _load_embedder(args: argparse.Namespace) -> Embedder:
     printer = ProgressPrinter()
     try:
         embedder = load_embedder(
-            _model_name(args),
+            name or _model_name(args),
             model_path=args.model_path,
             device=args.device,
             precision=args.precision,
@@ -411,7 +411,11 @@ def run_index(args: argparse.Namespace) -> int:
             roots = library.folders()
             if not roots:
                 raise CliError("no folders in the album yet: albumfinder-cli index FOLDER...")
-        embedder = _load_embedder(args)
+        from albumfinder.library import LazyEmbedder  # loaded only if a photo needs it
+
+        embedder = LazyEmbedder.named(
+            _model_name(args), lambda name: _load_embedder(args, name), args.model_path, _say
+        )
         report = _index_with_progress(library, embedder, [normalize_path(r) for r in roots])
     finally:
         library.close()
@@ -426,6 +430,8 @@ def run_index(args: argparse.Namespace) -> int:
         )
         for folder in report.missing_folders:
             print(f"Folder not found (kept in the album; unplugged drive?): {folder}")
+        if report.elsewhere:
+            print(f"{report.elsewhere} photo(s) left to another indexing run at work on them.")
         for item in report.skipped:
             print(f"  skipped {item.path}: {item.reason}")
     return 0

@@ -8,6 +8,7 @@ polled between photos for a cooperative cancel.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -20,8 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from albumfinder.images import ImageLoadError, describe_error, is_retryable, open_photo
+from albumfinder.lazy_embedder import LazyEmbedder, loaded
 from albumfinder.scan import FoundFile, is_under, normalize_path, scan
-from albumfinder.store import FileRow, IndexStore, NewFailure, NewVector
+from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, NewFailure, NewVector
 
 if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
@@ -58,6 +60,7 @@ class IndexReport:
     moved: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     missing_folders: list[str] = field(default_factory=list)
+    elsewhere: int = 0  # photos another indexing run was embedding at the same time
     cancelled: bool = False
     seconds: float = 0.0
 
@@ -70,6 +73,7 @@ class IndexReport:
             "removed": self.removed,
             "unchanged": self.unchanged,
             "moved": self.moved,
+            "elsewhere": self.elsewhere,
             "cancelled": self.cancelled,
             "missing_folders": self.missing_folders,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
@@ -117,12 +121,13 @@ def default_decode_workers() -> int:
 def index_folders(
     store: IndexStore,
     folders: Sequence[str],
-    embedder: Embedder,
+    embedder: Embedder | LazyEmbedder,
     progress: Callable[[IndexProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     decode_workers: int | None = None,
 ) -> IndexReport:
-    """Bring the index of ``folders`` (folders or single files) up to date for ``embedder``."""
+    """Bring the index of ``folders`` (folders or single files) up to date for ``embedder``
+    (a :class:`LazyEmbedder` is loaded only if a photo needs embedding)."""
     started = time.monotonic()
     roots = [normalize_path(f) for f in folders]
     stop = should_stop or (lambda: False)
@@ -141,10 +146,21 @@ def index_folders(
     live_roots = [r for r in roots if r not in found.missing_roots]
     known = store.files_under(live_roots, embedder.model_key)
     jobs = _diff(store, found.files, known, found.problems, report)
-
-    report.cancelled = _embed(
-        store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
-    )
+    try:
+        jobs = _claim(store, embedder.model_key, jobs, report)
+        if jobs:
+            embedder = loaded(embedder)
+        report.cancelled = _embed(
+            store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
+        )
+    except IndexUnavailableError as exc:  # e.g. the disk filled: the batches before are kept
+        told = exc.after_storing(report.added + report.updated)
+        if told is exc:
+            raise
+        raise told from exc
+    finally:
+        with contextlib.suppress(IndexUnavailableError):  # unrenewed claims expire anyway
+            store.release_claims()
     report.seconds = time.monotonic() - started
     total = len(jobs)
     notify(
@@ -153,6 +169,17 @@ def index_folders(
         )
     )
     return report
+
+
+def _claim(store: IndexStore, model_key: str, jobs: list[_Job], report: IndexReport) -> list[_Job]:
+    """The jobs this run takes: another run indexing the same photos now keeps its own."""
+    if not jobs:
+        return jobs
+    files = [(job.file.path, job.file.size, job.file.mtime_ns) for job in jobs]
+    claimed, elsewhere = store.claim(model_key, files)
+    report.elsewhere = len(elsewhere)
+    mine = set(claimed)
+    return [job for job in jobs if job.file.path in mine]
 
 
 def _diff(

@@ -20,6 +20,7 @@ from albumfinder import paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
+from albumfinder.lazy_embedder import LazyEmbedder
 from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
 from albumfinder.search import SearchHit, VectorMatrix, search_vectors
 from albumfinder.store import IndexStore, IndexUnavailableError, stored_vector
@@ -80,8 +81,44 @@ class Library:
             raise PermissionError(f"Cannot read the folder {path} (permission denied)")
         if not is_storable_name(path):
             raise ValueError(f"Cannot add {path}: {NOT_UTF8}")
+        same = self._same_folder_as(path)
+        if same is not None:
+            raise ValueError(
+                f"Cannot add {path}: it is {same}, already in the album under that name "
+                "(a symbolic link or another name for the same folder); nothing was added"
+            )
         self.store.add_folder(path)
         return path
+
+    def _same_folder_as(self, path: str) -> str | None:
+        """How the album already spells ``path`` when it holds the same folder (same device
+        and inode) under another name, itself or inside an album folder; else None.
+        Both spellings would index every photo twice, and rescans would swap them."""
+        album = self.store.folders()
+        if any(is_under(path, folder) for folder in album):
+            return None  # spelled as the album spells it: its photos are the same rows
+        identities: dict[tuple[int, int], str] = {}
+        for folder in album:
+            try:
+                info = os.stat(folder)
+            except OSError:
+                continue  # unplugged: nothing to compare with
+            identities[(info.st_dev, info.st_ino)] = folder
+        inner: list[str] = []
+        candidate = os.path.realpath(path)
+        while True:
+            try:
+                info = os.stat(candidate)
+            except OSError:
+                return None
+            folder = identities.get((info.st_dev, info.st_ino))
+            if folder is not None:
+                return os.path.join(folder, *reversed(inner))
+            parent = os.path.dirname(candidate)
+            if parent == candidate:
+                return None
+            inner.append(os.path.basename(candidate))
+            candidate = parent
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Forget a folder and the vectors of photos no other album folder holds."""
@@ -96,13 +133,14 @@ class Library:
     # -- indexing ----------------------------------------------------------------------
     def index(
         self,
-        embedder: Embedder,
+        embedder: Embedder | LazyEmbedder,
         folders: Sequence[str | os.PathLike[str]] | None = None,
         progress: Callable[[IndexProgress], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         decode_workers: int | None = None,
     ) -> IndexReport:
-        """Index ``folders`` (default: the album's folders) incrementally."""
+        """Index ``folders`` (default: the album's folders) incrementally. A
+        :class:`LazyEmbedder` is loaded only if a photo needs embedding."""
         roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
         try:
             return index_folders(self.store, roots, embedder, progress, should_stop, decode_workers)
@@ -175,7 +213,7 @@ class Library:
             vector = stored_vector(
                 self.store, path, info.st_size, info.st_mtime_ns, embedder.model_key
             )
-            if vector is not None:
+            if vector is not None and vector.shape == (embedder.dim,):  # else: damaged
                 return vector / max(float(np.linalg.norm(vector)), 1e-12)
             image = open_photo(path, min_size=embedder.decode_size)
         return embedder.embed_prepared([embedder.prepare(image)], urgent=True)[0]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from albumfinder.images import is_photo_name
+from albumfinder.store import storable_ns
 
 #: Folders that hold thumbnails, trash or OS metadata rather than photos.
 SKIPPED_FOLDER_NAMES = frozenset(
@@ -30,7 +31,7 @@ OUTPUT_MARKER = ".albumfinder-results"
 class FoundFile:
     path: str
     size: int
-    mtime_ns: int
+    mtime_ns: int  # as the index stores it (see store.storable_ns)
 
 
 @dataclass
@@ -87,7 +88,7 @@ def scan(
         if stat.S_ISDIR(info.st_mode):
             _walk(root, result, visited, should_stop, on_found)
         elif stat.S_ISREG(info.st_mode):
-            result.files[root] = FoundFile(root, info.st_size, info.st_mtime_ns)
+            result.files[root] = FoundFile(root, info.st_size, storable_ns(info.st_mtime_ns))
     return result
 
 
@@ -149,7 +150,9 @@ def _walk(
                 continue
             if not stat.S_ISREG(st.st_mode):
                 continue
-            result.files[entry.path] = FoundFile(entry.path, st.st_size, st.st_mtime_ns)
+            result.files[entry.path] = FoundFile(
+                entry.path, st.st_size, storable_ns(st.st_mtime_ns)
+            )
         if on_found is not None:
             on_found(len(result.files))
         stack.extend(sorted(subfolders, reverse=True))

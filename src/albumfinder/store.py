@@ -5,15 +5,25 @@ photo is noticed and a moved one keeps its vector. Vectors are stored as float16
 key (model name + preprocessing version). The schema is versioned with ``PRAGMA
 user_version``; a database from a newer version is left untouched, a corrupt one is moved
 aside and rebuilt. Each connection belongs to one thread.
+
+Unlucky cases handled here: file times outside SQLite's 64-bit range are folded into it
+(:func:`storable_ns`); an index that cannot be written (a full disk) is opened read-only,
+so reading still works; an index file deleted or replaced while open is noticed before
+each use and reopened; a vector blob of the wrong length is treated as missing; two
+indexing runs at once claim their photos so that neither embeds what the other is
+embedding (:meth:`IndexStore.claim`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +33,22 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
+_INT64_MAX = 2**63 - 1
+
+
+def storable_ns(ns: int) -> int:
+    """A file time in nanoseconds as SQLite can store it (a signed 64-bit integer).
+
+    Times from 1677-09-21 to 2262-04-11 are kept as they are; one outside (a wrong camera
+    clock, a bad restore) is folded into the range, so that it still fits and a later
+    change of it is still seen (two such times collide only if they are a multiple of
+    ~292 years apart). Both sides of every comparison go through this.
+    """
+    if -_INT64_MAX - 1 <= ns <= _INT64_MAX:
+        return ns
+    folded = abs(ns) % (_INT64_MAX + 1)
+    return folded if ns > 0 else -folded
+
 
 _SCHEMA_V1 = """
 CREATE TABLE folders (
@@ -52,6 +78,24 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value) VALUES ('generation', '0');
 """
 
+#: Photos an indexing run is embedding now, so that another run at the same time skips
+#: them. Made when first needed (older versions ignore it: no schema change). A claim of a
+#: run that is gone (its process ended, or it stopped renewing) is ignored and removed.
+_CLAIMS = """
+CREATE TABLE IF NOT EXISTS claims (
+    path TEXT NOT NULL,
+    model_key TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    process_start TEXT,
+    expires_ns INTEGER NOT NULL,
+    PRIMARY KEY (path, model_key)
+) WITHOUT ROWID
+"""
+#: How long claims last without the run renewing them (it does with every batch).
+CLAIM_TTL_NS = 10 * 60 * 10**9
+
 #: Migrations from version N-1 to N, applied in order inside one transaction each.
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
 
@@ -64,8 +108,30 @@ class IndexTooNewError(IndexError_):
     pass
 
 
+class IndexReplacedError(IndexError_):
+    """The index file was deleted or replaced while it was open; a new one is used now."""
+
+
 class IndexUnavailableError(IndexError_):
     """The index cannot be opened or written (read-only folder, disk full, locked)."""
+
+    def __init__(self, message: str, *, path: Path | None = None, why: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.why = why  # the reason alone ("the disk is full"), when known
+
+    def after_storing(self, kept: int) -> IndexUnavailableError:
+        """The same failure, told after ``kept`` photos were stored by the run: they are
+        kept (each batch is committed whole), so "nothing was changed" would be wrong."""
+        if kept <= 0 or self.why is None:
+            return self
+        photos = "photo" if kept == 1 else "photos"
+        return IndexUnavailableError(
+            f"Cannot write the index {self.path}: {self.why}; the {kept} {photos} indexed "
+            "before that are kept, and the next run goes on from there.",
+            path=self.path,
+            why=self.why,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +172,13 @@ class IndexStore:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._reopen_lock = threading.RLock()
+        self._identity: tuple[int, int] | None = None
+        self._claim_owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+        self._claimed = False
+        self._claims_renewed_ns = 0
         self._open_checked()
+        self._identity = _file_identity(self.path)  # to notice a deleted or replaced file
 
     # -- opening -----------------------------------------------------------------------
     def _open_checked(self) -> None:
@@ -169,23 +241,125 @@ class IndexStore:
                 tx.conn.execute(f"PRAGMA user_version = {target}")
 
     def connection(self) -> sqlite3.Connection:
+        """This thread's connection: read-write, or read-only when the index cannot be
+        written now (a full disk: SQLite cannot create its -wal and -shm files), so that
+        search and status still work; a write then says why it cannot be done."""
         conn = getattr(self._local, "conn", None)
+        if conn is not None and _file_identity(self.path) != self._local.identity:
+            self._reopen_changed_file(conn)
+            conn = None
         if conn is None:
             try:
-                conn = sqlite3.connect(
-                    self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
-                )
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                mode = _enable_wal(conn)
-                if mode is None:
-                    raise sqlite3.DatabaseError("file is not a database")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA foreign_keys = ON")
+                conn = self._connect_read_write()
+                self._local.read_only_why = None
             except sqlite3.OperationalError as exc:
-                raise _unavailable(self.path, exc) from exc
+                busy = "locked" in str(exc).lower() or "busy" in str(exc).lower()
+                conn = None if busy else self._connect_read_only()  # busy: someone writes
+                if conn is None:
+                    raise _unavailable(self.path, exc) from exc
+                self._local.read_only_why = _unavailable(self.path, exc).why
             self._local.conn = conn
+            self._local.identity = _file_identity(self.path)
             with self._lock:
                 self._connections.append(conn)
+        return conn
+
+    def _reopen_changed_file(self, stale: sqlite3.Connection) -> None:
+        """The index file was deleted or replaced under us (checked before each use of a
+        connection): writing on would go to a file nobody sees. Open the file that is
+        there now, or a new one keeping the album's folders, and say so once; other
+        threads then reconnect silently."""
+        with self._reopen_lock:
+            current = _file_identity(self.path)
+            if current is not None and current == self._identity:
+                with self._lock, contextlib.suppress(ValueError):
+                    self._connections.remove(stale)
+                with contextlib.suppress(sqlite3.Error):
+                    stale.close()
+                self._local.conn = None
+                return  # another thread noticed it first and said so
+            folders: list[tuple[str, int]] = []
+            with contextlib.suppress(sqlite3.Error):
+                folders = stale.execute("SELECT path, added_ns FROM folders").fetchall()
+            self.close()  # all threads' connections: the last one takes the old -wal along
+            self._open_checked()
+            self._identity = _file_identity(self.path)
+            if current is not None:
+                raise IndexReplacedError(
+                    f"The index {self.path} was replaced by another file while Album "
+                    "Finder was running; that file is used from now on. Try again."
+                )
+            if folders:
+                with self.transaction() as tx:
+                    tx.conn.executemany(
+                        "INSERT OR IGNORE INTO folders (path, added_ns) VALUES (?, ?)", folders
+                    )
+            kept = f" with the album's {len(folders)} folder(s)" if folders else ""
+            raise IndexReplacedError(
+                f"The index {self.path} was deleted while Album Finder was running. A new "
+                f"one was started{kept}: index again to find the photos."
+            )
+
+    def _connect_read_write(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,  # used by its own thread only; close() closes all
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = _enable_wal(conn)
+            if mode is None:
+                raise sqlite3.DatabaseError("file is not a database")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection | None:
+        """A read-only connection to an existing index, or None. Without a -wal file (or
+        with the empty one the failed opening left) the database file is all there is:
+        ``immutable`` reads it without the -shm file that could not be made (nobody can
+        write it meanwhile: the write would fail too)."""
+        if not self.path.is_file():
+            return None
+        wal = Path(f"{self.path}-wal")
+        flags = "mode=ro" if wal.exists() and wal.stat().st_size else "mode=ro&immutable=1"
+        try:
+            conn = sqlite3.connect(
+                f"{self.path.as_uri()}?{flags}",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute("PRAGMA user_version").fetchone()  # opens the file for real
+        except sqlite3.Error:
+            return None
+        return conn
+
+    def _writable_connection(self) -> sqlite3.Connection:
+        """This thread's connection for a write: a read-only one is given up and the
+        read-write opening tried again (the disk may have room now)."""
+        conn = self.connection()
+        why = getattr(self._local, "read_only_why", None)
+        if why is None:
+            return conn
+        with self._lock, contextlib.suppress(ValueError):
+            self._connections.remove(conn)
+        conn.close()
+        self._local.conn = None
+        conn = self.connection()
+        why = self._local.read_only_why
+        if why is not None:
+            raise IndexUnavailableError(
+                f"Cannot write the index {self.path}: {why}. Nothing was changed.",
+                path=self.path,
+                why=why,
+            )
         return conn
 
     def close(self) -> None:
@@ -200,7 +374,7 @@ class IndexStore:
     def transaction(self) -> Iterator[_Tx]:
         """All or nothing. A write that fails (disk full, read-only, locked past the busy
         timeout) is rolled back and raised as :class:`IndexUnavailableError`."""
-        conn = self.connection()
+        conn = self._writable_connection()
         try:
             conn.execute("BEGIN IMMEDIATE")
             yield _Tx(conn)
@@ -234,14 +408,15 @@ class IndexStore:
         """Every file row under ``folders``, with whether it has a vector for the model."""
         rows: dict[str, FileRow] = {}
         conn = self.connection()
+        length = self._vector_length(model_key)  # a vector of another length is damage
         for folder in folders:
             prefix = folder.rstrip(os.sep) + os.sep
             cursor = conn.execute(
                 "SELECT f.id, f.path, f.size, f.mtime_ns, f.quick_hash, f.error, "
-                "v.file_id IS NOT NULL FROM files f LEFT JOIN vectors v "
-                "ON v.file_id = f.id AND v.model_key = ? "
+                "v.file_id IS NOT NULL AND length(v.vector) = ? FROM files f "
+                "LEFT JOIN vectors v ON v.file_id = f.id AND v.model_key = ? "
                 "WHERE f.path = ? OR (f.path >= ? AND f.path < ?)",
-                (model_key, folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
+                (length, model_key, folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)),
             )
             for r in cursor:
                 rows[r[1]] = FileRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]))
@@ -262,8 +437,89 @@ class IndexStore:
             for item in failures:
                 tx.upsert_file(item.path, item.size, item.mtime_ns, item.quick_hash, item.reason)
             tx.bump_generation()
+            now = time.time_ns()
+            if self._claimed and now > self._claims_renewed_ns + CLAIM_TTL_NS // 4:
+                tx.conn.execute(  # still at work: our claims stay ours
+                    "UPDATE claims SET expires_ns = ? WHERE owner = ?",
+                    (now + CLAIM_TTL_NS, self._claim_owner),
+                )
+                self._claims_renewed_ns = now
+
+    # -- claims: two indexing runs at once share the work ------------------------------
+    def claim(
+        self, model_key: str, files: Iterable[tuple[str, int, int]]
+    ) -> tuple[list[str], list[str]]:
+        """Claim (path, size, mtime_ns) files for embedding by this store's run.
+
+        Returns (claimed, elsewhere): ``elsewhere`` are the paths another live run has
+        claimed, or has embedded since this run looked (left to it, or done).
+        """
+        files = list(files)
+        with self.transaction() as tx:
+            conn = tx.conn
+            conn.execute(_CLAIMS)
+            now = time.time_ns()
+            owners = conn.execute(
+                "SELECT DISTINCT owner, host, pid, process_start, expires_ns FROM claims "
+                "WHERE owner != ?",
+                (self._claim_owner,),
+            ).fetchall()
+            gone = [
+                (o,)
+                for o, host, pid, start, expires in owners
+                if expires < now or not _is_alive(o, host, pid, start)
+            ]
+            conn.executemany("DELETE FROM claims WHERE owner = ?", gone)
+            taken = {
+                path
+                for (path,) in conn.execute(
+                    "SELECT path FROM claims WHERE model_key = ? AND owner != ?",
+                    (model_key, self._claim_owner),
+                )
+            }
+            claimed, elsewhere = [], []
+            length = self._vector_length(model_key)
+            for path, size, mtime_ns in files:
+                done = conn.execute(
+                    "SELECT 1 FROM files f JOIN vectors v ON v.file_id = f.id "
+                    "WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND v.model_key = ? "
+                    "AND length(CAST(v.vector AS BLOB)) = ?",
+                    (path, size, storable_ns(mtime_ns), model_key, length),
+                ).fetchone()
+                (elsewhere if path in taken or done else claimed).append(path)
+            pid, host = os.getpid(), socket.gethostname()
+            started = _process_start(pid)
+            conn.executemany(
+                "INSERT OR REPLACE INTO claims (path, model_key, owner, host, pid, "
+                "process_start, expires_ns) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        path,
+                        model_key,
+                        self._claim_owner,
+                        host,
+                        pid,
+                        started,
+                        now + CLAIM_TTL_NS,
+                    )
+                    for path in claimed
+                ],
+            )
+        self._claimed, self._claims_renewed_ns = True, now
+        _OWNERS_AT_WORK.add(self._claim_owner)
+        return claimed, elsewhere
+
+    def release_claims(self) -> None:
+        """Give up this run's claims (at its end, however it ends)."""
+        if not self._claimed:
+            return
+        self._claimed = False
+        _OWNERS_AT_WORK.discard(self._claim_owner)  # gone, even if the delete fails
+        with self.transaction() as tx:
+            tx.conn.execute("DELETE FROM claims WHERE owner = ?", (self._claim_owner,))
 
     def move_file(self, file_id: int, new_path: str, size: int, mtime_ns: int) -> None:
+        mtime_ns = storable_ns(mtime_ns)
         with self.transaction() as tx:
             tx.conn.execute("DELETE FROM files WHERE path = ? AND id != ?", (new_path, file_id))
             tx.conn.execute(
@@ -318,21 +574,40 @@ class IndexStore:
         is, even if reading it failed later, for another model or for a moment.
         """
         cursor = self.connection().execute(
-            "SELECT f.path, v.vector FROM vectors v JOIN files f ON f.id = v.file_id "
-            "WHERE v.model_key = ? ORDER BY f.id",
+            "SELECT f.path, CAST(v.vector AS BLOB) FROM vectors v JOIN files f "
+            "ON f.id = v.file_id WHERE v.model_key = ? ORDER BY f.id",
             (model_key,),
         )
-        paths: list[str] = []
-        blobs: list[bytes] = []
-        for path, blob in cursor:
-            paths.append(path)
-            blobs.append(blob)
-        if not blobs:
-            return paths, np.zeros((0, 0), dtype=np.float16)
-        dim = len(blobs[0]) // 2
+        rows = cursor.fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float16)
+        # A blob of another length is damage that quick_check does not see: it is left out
+        # here, and files_under reports it as missing, so the next run embeds it again.
+        length = self._vector_length(model_key)
+        if not length or length % 2:  # changed meanwhile, or nothing sound to load
+            return [], np.zeros((0, 0), dtype=np.float16)
+        paths = [path for path, blob in rows if len(blob) == length]
+        blobs = [blob for _path, blob in rows if len(blob) == length]
+        dim = length // 2
         # bytearray: one copy, and writable, which torch.from_numpy wants in search.
         matrix = np.frombuffer(bytearray().join(blobs), dtype="<f2").reshape(len(blobs), dim)
         return paths, matrix
+
+    def _vector_length(self, model_key: str) -> int | None:
+        """The byte length of the model's vectors (None: it has none): the most common one
+        in a sample, as damage is rare (one in many is enough to crash a reshape). The one
+        decision of what a sound vector is, for loading, rescanning and claiming."""
+        row = (
+            self.connection()
+            .execute(
+                "SELECT n FROM (SELECT length(CAST(vector AS BLOB)) AS n FROM vectors "
+                "WHERE model_key = ? LIMIT 256) GROUP BY n ORDER BY COUNT(*) DESC, n DESC "
+                "LIMIT 1",
+                (model_key,),
+            )
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
 
     def model_keys(self) -> dict[str, int]:
         rows = (
@@ -355,6 +630,7 @@ class _Tx:
     def upsert_file(
         self, path: str, size: int, mtime_ns: int, quick_hash: str | None, error: str | None
     ) -> int:
+        mtime_ns = storable_ns(mtime_ns)
         row = self.conn.execute(
             "SELECT id, size, mtime_ns, quick_hash FROM files WHERE path = ?", (path,)
         ).fetchone()
@@ -382,6 +658,47 @@ class _Tx:
         self.conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
         )
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (Linux: clock ticks since boot), to tell it from a later
+    process given the same pid; None where this cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[19].decode() if len(fields) > 19 else None
+
+
+#: The claim owners of this process's runs at work now (their stores have not released).
+_OWNERS_AT_WORK: set[str] = set()
+
+
+def _is_alive(owner: str, host: str, pid: int, process_start: str | None) -> bool:
+    """Whether the run that made a claim may still be at work (another machine's run is
+    trusted until its claims expire)."""
+    if host != socket.gethostname() or os.name == "nt":  # (signal 0 is Ctrl+C there)
+        return True
+    if pid == os.getpid():
+        return owner in _OWNERS_AT_WORK  # a run here that ended without releasing: gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: alive
+    except OSError:
+        return True
+    return process_start is None or _process_start(pid) in (None, process_start)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _check_not_newer(path: Path, version: int) -> None:
@@ -430,6 +747,8 @@ def _unavailable(path: Path, exc: sqlite3.OperationalError) -> IndexUnavailableE
         why = "the index or its folder is read-only"
     elif "full" in text:
         why = "the disk is full"
+    elif "disk i/o error" in text and _disk_is_full(path):
+        why = "the disk is full"  # SQLite says I/O error when its -shm file cannot grow
     elif "disk i/o error" in text:
         why = "the disk could not be written (is it full, or over a file-size limit?)"
     elif "locked" in text or "busy" in text:
@@ -438,7 +757,16 @@ def _unavailable(path: Path, exc: sqlite3.OperationalError) -> IndexUnavailableE
         why = "the index file cannot be opened (check the folder's permissions)"
     else:
         why = str(exc)
-    return IndexUnavailableError(f"Cannot write the index {path}: {why}. Nothing was changed.")
+    return IndexUnavailableError(
+        f"Cannot write the index {path}: {why}. Nothing was changed.", path=path, why=why
+    )
+
+
+def _disk_is_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 64 * 1024
+    except OSError:
+        return False
 
 
 def _enable_wal(conn: sqlite3.Connection) -> tuple | None:
@@ -477,9 +805,9 @@ def stored_vector(
     row = (
         store.connection()
         .execute(
-            "SELECT v.vector FROM files f JOIN vectors v ON v.file_id = f.id "
+            "SELECT CAST(v.vector AS BLOB) FROM files f JOIN vectors v ON v.file_id = f.id "
             "WHERE f.path = ? AND f.size = ? AND f.mtime_ns = ? AND v.model_key = ?",
-            (path, size, mtime_ns, model_key),
+            (path, size, storable_ns(mtime_ns), model_key),
         )
         .fetchone()
     )

@@ -169,7 +169,9 @@ class Engine(QObject):
         name, path = self._index_model, self._index_model_path
 
         def work(progress, should_stop):
-            embedder = get_embedder(name, path)
+            from albumfinder.library import LazyEmbedder  # loaded only if a photo needs it
+
+            embedder = LazyEmbedder(name, lambda: get_embedder(name, path))
             return self.library.index(embedder, progress=progress, should_stop=should_stop)
 
         self._index_task = self.pools.bulk_task(
