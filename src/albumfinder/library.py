@@ -63,6 +63,19 @@ class Library:
         """Where a corrupt index was moved when it was rebuilt at open, if it was."""
         return self.store.recovered_from
 
+    def recovery_note(self) -> str | None:
+        """What to tell the user when a damaged index was moved aside at open (else None):
+        whether the album's folder list survived decides what they have to do."""
+        if self.recovered_from is None:
+            return None
+        said = (
+            f"The index was damaged, so it was moved aside to {self.recovered_from} and a new "
+            "one was started."
+        )
+        if self.folders():
+            return f"{said} Your folders are indexed again in the background."
+        return f"{said} Its list of folders could not be recovered: add your folders again."
+
     def close(self) -> None:
         self.store.close()
 

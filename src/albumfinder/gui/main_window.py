@@ -86,13 +86,9 @@ class MainWindow(QMainWindow):
             self.resize(1200, 760)
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
-        if library.recovered_from is not None:
-            self.banner.show_message(
-                "warning",
-                "The index was damaged, so it was moved aside to "
-                f"<code>{library.recovered_from}</code> and a new one was started. Your "
-                "folders are indexed again in the background.",
-            )
+        recovery = library.recovery_note()
+        if recovery is not None:
+            self.banner.show_message("warning", recovery)
         QTimer.singleShot(0, self._startup)
 
     # -- building ----------------------------------------------------------------------
@@ -407,7 +403,7 @@ class MainWindow(QMainWindow):
         if source.kind == "path" and not os.path.isfile(str(source.value)):
             what = "a folder" if os.path.isdir(str(source.value)) else "not a file"
             self.banner.show_message(
-                "error", f"<b>{source.name}</b> is {what}: drop a photo to find look-alikes."
+                "error", f"“{source.name}” is {what}: drop a photo to find look-alikes."
             )
             return
         if source.kind == "url":
@@ -472,7 +468,7 @@ class MainWindow(QMainWindow):
             self._query = None
             self.banner.show_message(
                 "error",
-                f"<b>{source.name}</b> is not a photo Album Finder can read ({exc.reason}).",
+                f"“{source.name}” is not a photo Album Finder can read ({exc.reason}).",
             )
         else:
             self.banner.show_message("error", f"The search did not work: {exc}")

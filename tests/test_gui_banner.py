@@ -1,0 +1,95 @@
+"""The banner and the main window's layout, through the real window: plain text only, the
+same colour for the same message, honest wording after a damaged index, and nothing that
+overlaps at the window's minimum size (light and dark palettes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QSpinBox, QWidget
+
+from albumfinder import paths
+from albumfinder.gui.drop_zone import QuerySource
+from albumfinder.gui.main_window import MainWindow
+from albumfinder.library import Library
+
+from gui_support import drop_files
+
+HOSTILE_NAME = "<font color=red size=7>ALL PHOTOS DELETED</font>.jpg"
+
+
+def _hostile_file(tmp_path):
+    """A file whose path ends in ``HOSTILE_NAME`` (a name cannot hold "/", a path can)."""
+    head, tail = HOSTILE_NAME.split("/", 1)
+    folder = tmp_path / head
+    folder.mkdir()
+    hostile = folder / tail
+    hostile.write_bytes(b"not a photo at all")
+    assert str(hostile).endswith(HOSTILE_NAME)
+    return hostile
+
+
+def test_markup_in_a_path_is_shown_as_text_in_the_banner(qtbot, window, tmp_path):
+    hostile = _hostile_file(tmp_path)
+    window.add_folder(str(hostile))  # a file, not a folder: the error names it
+    qtbot.waitUntil(window.banner.isVisible, timeout=10_000)
+    label = window.banner.text
+    assert label.textFormat() == Qt.TextFormat.PlainText
+    assert HOSTILE_NAME in label.text()
+
+
+def test_markup_in_a_dropped_name_is_shown_as_text(qtbot, window, tmp_path):
+    hostile = _hostile_file(tmp_path)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        window.find(QuerySource("path", str(hostile), HOSTILE_NAME))
+    assert window.banner.text.textFormat() == Qt.TextFormat.PlainText
+    assert f"“{HOSTILE_NAME}” is not a photo" in window.banner.message()
+
+
+def _painted_background(banner) -> QColor:
+    """The colour the banner is painted with, read from a grab of it."""
+    return banner.grab().toImage().pixelColor(banner.width() // 2, 3)
+
+
+def test_the_same_message_always_has_the_same_colour(qtbot, window):
+    window.banner.show_message("info", "The clipboard holds no photo.")
+    first = _painted_background(window.banner)
+    window.banner.show_message("error", "Indexing stopped: disk full")
+    error = _painted_background(window.banner)
+    window.banner.show_message("info", "The clipboard holds no photo.")
+    again = _painted_background(window.banner)
+    assert error != first
+    assert again == first
+
+
+@pytest.mark.parametrize("folders_survive", [False, True])
+def test_a_damaged_index_says_what_the_user_has_to_do(qtbot, tmp_path, folders_survive):
+    album = tmp_path / "album"
+    album.mkdir()
+    if folders_survive:
+        library = Library()
+        library.add_folder(album)
+        library.store.connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        library.close()
+        index = paths.index_path()
+        data = index.read_bytes()
+        index.write_bytes(data[:-4096])  # its last page lost: damaged, the folder list readable
+    else:
+        paths.index_path().parent.mkdir(parents=True, exist_ok=True)
+        paths.index_path().write_bytes(np.random.default_rng(7).bytes(50_000))
+    library = Library()
+    assert library.recovered_from is not None
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    text = win.banner.message()
+    assert str(library.recovered_from) in text
+    if folders_survive:
+        assert library.folders() == [str(album)]
+        assert "indexed again" in text and "add your folders again" not in text
+    else:
+        assert "add your folders again" in text and "indexed again" not in text
+    win.close()
+    library.close()
