@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QAbstractButton, QApplication, QComboBox, QLabel, QSpinBox, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 
 from albumfinder import paths
 from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.library import Library
-
-from gui_support import drop_files
 
 HOSTILE_NAME = "<font color=red size=7>ALL PHOTOS DELETED</font>.jpg"
 
