@@ -14,6 +14,9 @@ from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.library import Library
 
+from gui_support import index_folder
+from photo_factory import make_album, make_photo
+
 HOSTILE_NAME = "<font color=red size=7>ALL PHOTOS DELETED</font>.jpg"
 
 
@@ -90,3 +93,25 @@ def test_a_damaged_index_says_what_the_user_has_to_do(qtbot, tmp_path, folders_s
         assert "add your folders again" in text and "indexed again" not in text
     win.close()
     library.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "modifier"),
+    [
+        (Qt.Key.Key_F5, Qt.KeyboardModifier.NoModifier),
+        (Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier),
+    ],
+)
+def test_f5_and_ctrl_r_both_rescan(qtbot, window, tmp_path, key, modifier):
+    """Explicit keys, whatever the platform theme maps QKeySequence.Refresh to."""
+    album = tmp_path / "album"
+    make_album(album, 2)
+    index_folder(qtbot, window, album)
+    make_photo(77).save(album / "new.jpg", quality=90)
+    reports = []
+    window.engine.indexFinished.connect(reports.append)
+    window.activateWindow()
+    window.setFocus()
+    qtbot.keyClick(window, key, modifier)
+    qtbot.waitUntil(lambda: bool(reports) and not window.engine.is_indexing, timeout=60_000)
+    assert reports[-1].added == 1

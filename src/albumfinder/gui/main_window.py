@@ -34,6 +34,7 @@ from albumfinder.gui.settings import MAX_N, Settings
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 from albumfinder.paths import downloads_off
 
+RESCAN_KEYS = [QKeySequence("F5"), QKeySequence("Ctrl+R")]
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
 MODEL_CHOICES = ("builtin", "dinov2-small", "dinov2-base", "dinov2-large", "dinov2-giant")
@@ -101,9 +102,10 @@ class MainWindow(QMainWindow):
         self.paste_action.setToolTip("Find look-alikes of the copied photo (Ctrl+V)")
         self.add_action = QAction(icons.icon("folder-add"), "Add Folder…", self)
         self.add_action.setToolTip("Add a folder of photos to the album")
-        # keyboard only (no menu bar): Rescan (F5) and Quit (Ctrl+Q) as in every desktop app
+        # keyboard only (no menu bar): Rescan and Quit (Ctrl+Q) as in every desktop app. The
+        # keys are explicit: QKeySequence.Refresh is only Ctrl+R under the GTK platform theme.
         self.rescan_action = QAction("Rescan", self)
-        self.rescan_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.rescan_action.setShortcuts(RESCAN_KEYS)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
