@@ -236,8 +236,8 @@ class MainWindow(QMainWindow):
         self.library_panel.skippedRequested.connect(self.show_skipped)
         self.drop_zone.dropped.connect(self.find)
         self.drop_zone.openRequested.connect(self.open_photo)
-        self.strip.openRequested.connect(reveal.open_file)
-        self.strip.revealRequested.connect(reveal.reveal_file)
+        self.strip.openRequested.connect(self.open_result)
+        self.strip.revealRequested.connect(self.reveal_result)
         self.strip.similarRequested.connect(
             lambda path: self.find(QuerySource("path", path, os.path.basename(path)))
         )
@@ -480,6 +480,21 @@ class MainWindow(QMainWindow):
         self.settings.n = value
         if self._query is not None:
             self._run_query(self._query, keep_preview=True)
+
+    # -- opening results ---------------------------------------------------------------
+    def open_result(self, path: str) -> None:
+        if not reveal.open_file(path):
+            self._no_program(path, "No viewer for this kind of photo is set up on this system")
+
+    def reveal_result(self, path: str) -> None:
+        if not reveal.reveal_file(path):
+            self._no_program(path, "No file manager is set up on this system to show its folder")
+
+    def _no_program(self, path: str, why: str) -> None:
+        copy = ("Copy Path", lambda: QGuiApplication.clipboard().setText(path))
+        self.banner.show_message(
+            "warning", f"{why}, so “{os.path.basename(path)}” could not be shown.", [copy]
+        )
 
     # -- drag and drop on the whole window ---------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802
