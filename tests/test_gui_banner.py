@@ -115,3 +115,28 @@ def test_f5_and_ctrl_r_both_rescan(qtbot, window, tmp_path, key, modifier):
     qtbot.keyClick(window, key, modifier)
     qtbot.waitUntil(lambda: bool(reports) and not window.engine.is_indexing, timeout=60_000)
     assert reports[-1].added == 1
+
+
+# What PySide writes for a Python object it pickled (here a class from another program):
+# reading it back raises, as PySide refuses to unpickle anything but builtin types.
+PICKLED = (
+    r"@Variant(\0\0\0\x7f\0\0\0\x18PySide::PyObjectWrapper\0\0\0\0$\x80\x4\x95\x19\0\0\0\0\0\0"
+    r"\0\x8c\b__main__\x94\x8c\x5Thing\x94\x93\x94)\x81\x94.)"
+)
+
+
+def test_a_pickled_setting_is_reset_and_the_app_starts(qtbot, warm_model):
+    ini = paths.config_dir() / "albumfinder.ini"
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_text(f"[General]\nmodel={PICKLED}\nresults=7\npending_model={PICKLED}\n")
+    library = Library()
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(win.banner.isVisible, timeout=10_000)
+    text = win.banner.message()
+    assert "could not be read" in text and "model" in text and str(ini) in text
+    assert win.engine.model == "builtin" and win.n_spin.value() == 7  # the rest is kept
+    win.close()
+    library.close()
+    assert "PyObjectWrapper" not in ini.read_text()  # reset: the next start is clean

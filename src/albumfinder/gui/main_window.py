@@ -249,10 +249,16 @@ class MainWindow(QMainWindow):
         self.engine.refresh_folders(count_pending=False)
         if self.engine.library.folders():
             self.engine.start_index(restart=False)  # the incremental rescan at launch
-        pending = self.settings.qsettings.value("pending_model", "")
-        if pending and pending != self.engine.model and weights_present(pending):
+        pending = str(self.settings.value("pending_model", "") or "")
+        if pending in MODEL_CHOICES and pending != self.engine.model and weights_present(pending):
             self._set_pending_combo(pending)
             self.engine.change_model(pending, self.settings.model_path(pending))
+        if self.settings.reset_keys:
+            self.banner.show_message(
+                "warning",
+                f"Some settings in {self.settings.path} could not be read "
+                f"({', '.join(self.settings.reset_keys)}), so they were reset to their defaults.",
+            )
 
     # -- folders -----------------------------------------------------------------------
     def choose_folder(self) -> None:
