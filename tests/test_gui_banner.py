@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QWidget
 
 from albumfinder import paths
 from albumfinder.gui.drop_zone import QuerySource
@@ -140,3 +141,60 @@ def test_a_pickled_setting_is_reset_and_the_app_starts(qtbot, warm_model):
     win.close()
     library.close()
     assert "PyObjectWrapper" not in ini.read_text()  # reset: the next start is clean
+
+
+LONG_ERROR = (
+    "Indexing stopped: Cannot write the index /home/someone/.local/share/albumfinder/"
+    "index.sqlite3: the disk is full. Free some space and press Rescan; what was indexed is kept."
+)
+
+
+def _window_rect(widget: QWidget) -> QRect:
+    return QRect(widget.mapTo(widget.window(), QPoint(0, 0)), widget.size())
+
+
+def _laid_out_parts(win) -> dict[str, QWidget]:
+    parts = {
+        "toolbar": win.findChild(QWidget, "mainToolbar"),
+        "folders": win.library_panel,
+        "banner": win.banner,
+        "drop zone": win.drop_zone,
+        "title": win.results_title,
+        "note": win.results_note,
+        "show": win.n_spin,
+        "strip": win.strip,
+        "status": win.statusBar(),
+    }
+    return {name: w for name, w in parts.items() if w.isVisible()}
+
+
+def assert_nothing_overlaps(win) -> None:
+    for _ in range(5):  # layout requests come as posted events, one level at a time
+        QApplication.processEvents()
+    parts = _laid_out_parts(win)
+    inside = win.rect()
+    rects = {name: _window_rect(w) for name, w in parts.items()}
+    for name, rect in rects.items():
+        assert inside.contains(rect), f"{name} {rect} outside the window {inside}"
+        hint = parts[name].minimumSizeHint()
+        assert rect.height() >= min(hint.height(), parts[name].minimumHeight() or hint.height()), (
+            f"{name} squeezed to {rect.height()} px"
+        )
+    names = list(rects)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not rects[a].intersects(rects[b]), f"{a} {rects[a]} overlaps {b} {rects[b]}"
+
+
+@pytest.mark.parametrize("with_banner", [False, True])
+def test_nothing_overlaps_at_the_minimum_size(qtbot, window, with_banner):
+    if with_banner:
+        window.banner.show_message("error", LONG_ERROR, [("Copy Path", lambda: None)])
+    window.resize(200, 200)  # as small as the window lets itself be made
+    qtbot.wait(100)
+    qtbot.waitUntil(lambda: window.size() == window.minimumSize(), timeout=5_000)
+    assert window.minimumWidth() >= 760 and window.minimumHeight() >= 560
+    assert_nothing_overlaps(window)
+    window.resize(1200, 760)
+    qtbot.waitUntil(lambda: window.width() == 1200, timeout=5_000)
+    assert_nothing_overlaps(window)

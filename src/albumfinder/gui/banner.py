@@ -57,6 +57,18 @@ class Banner(QFrame):
         self._layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Ask for the height the wrapped text needs at the width the banner has now: the
+        splitter and the main window do not pass word wrap's height-for-width up, so without
+        this a long message at a narrow width overlaps what lies below it."""
+        needed = self._layout.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
     def window_color(self) -> QColor:
         """The window colour under the banner: from the parent (or the application), never
         from the banner's own palette, which its style sheet has already tinted."""
@@ -77,6 +89,7 @@ class Banner(QFrame):
         self.text.setText(text)
         self._set_actions(actions)
         self.show()
+        self._fit_height()
 
     def _set_actions(self, actions: Sequence[BannerAction]) -> None:
         for button in self.action_buttons:

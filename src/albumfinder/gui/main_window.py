@@ -35,6 +35,7 @@ from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 from albumfinder.paths import downloads_off
 
 RESCAN_KEYS = [QKeySequence("F5"), QKeySequence("Ctrl+R")]
+RESULTS_MIN_WIDTH = 440
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
 MODEL_CHOICES = ("builtin", "dinov2-small", "dinov2-base", "dinov2-large", "dinov2-giant")
@@ -175,6 +176,7 @@ class MainWindow(QMainWindow):
         self.strip = ResultStrip(self.thumbnails)
 
         right = QWidget()
+        right.setMinimumWidth(RESULTS_MIN_WIDTH)  # the drop zone, the header, three results
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 12, 14, 10)
         right_layout.setSpacing(10)
