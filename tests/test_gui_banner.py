@@ -15,7 +15,7 @@ from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.library import Library
 
-from gui_support import index_folder
+from gui_support import drop_files, index_folder
 from photo_factory import make_album, make_photo
 
 HOSTILE_NAME = "<font color=red size=7>ALL PHOTOS DELETED</font>.jpg"
@@ -198,3 +198,44 @@ def test_nothing_overlaps_at_the_minimum_size(qtbot, window, with_banner):
     window.resize(1200, 760)
     qtbot.waitUntil(lambda: window.width() == 1200, timeout=5_000)
     assert_nothing_overlaps(window)
+
+
+def test_results_found_while_indexing_say_they_may_change(qtbot, window, tmp_path):
+    first = tmp_path / "first"
+    make_album(first, 4)
+    index_folder(qtbot, window, first)
+    second = tmp_path / "second"
+    make_album(second, 60, first_seed=500)
+    embedding = []
+    window.engine.indexProgress.connect(
+        lambda p: embedding.append(p) if p.phase == "embedding" else None
+    )
+    window.add_folder(str(second))
+    qtbot.waitUntil(lambda: bool(embedding), timeout=60_000)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        drop_files(window.drop_zone, first / "photo_000.jpg")
+    assert window.engine.is_indexing
+    assert "still indexing: results may change" in window.results_note.text()
+    window.engine.cancel_index()
+    qtbot.waitUntil(lambda: not window.engine.is_indexing, timeout=60_000)
+    assert "still indexing" not in window.results_note.text()
+    assert "most alike" in window.results_note.text()
+
+
+def test_removing_a_folder_takes_its_photos_and_counts_out_at_once(qtbot, window, tmp_path):
+    keep, drop = tmp_path / "keep", tmp_path / "drop"
+    make_album(keep, 3)
+    make_album(drop, 3, first_seed=100)
+    index_folder(qtbot, window, keep)
+    index_folder(qtbot, window, drop)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        drop_files(window.drop_zone, keep / "photo_000.jpg")
+    assert any(p.startswith(str(drop)) for p in window.strip.paths())
+    qtbot.waitUntil(lambda: len(window.library_panel.statuses) == 2, timeout=10_000)
+    window.library_panel.removeRequested.emit(str(drop))  # as the Remove button does
+    # at once: no event loop turn, no index work has run yet
+    assert window.strip.paths() and not any(p.startswith(str(drop)) for p in window.strip.paths())
+    assert [s.path for s in window.library_panel.statuses] == [str(keep)]
+    assert window.status_label.text() == f"Removed {drop} from the album"
+    assert f"{len(window.strip.paths())} most alike" in window.results_note.text()
+    qtbot.waitUntil(lambda: window.engine.library.folders() == [str(keep)], timeout=10_000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,6 +105,13 @@ class Library:
         self.store.remove_files(
             row.id for row in rows.values() if not any(is_under(row.path, o) for o in others)
         )
+
+    def leaving_with(self, folder: str | os.PathLike[str], photos: Iterable[str]) -> list[str]:
+        """Those of ``photos`` that removing ``folder`` takes out of the album (the ones no
+        other album folder holds), in their order: what a face stops showing at once."""
+        path = normalize_path(folder)
+        others = [f for f in self.folders() if f != path]
+        return [p for p in photos if is_under(p, path) and not any(is_under(p, o) for o in others)]
 
     # -- indexing ----------------------------------------------------------------------
     def index(

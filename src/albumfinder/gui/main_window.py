@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self._query: QuerySource | None = None
         self._query_id = 0
         self._last_progress = None
+        self._hits: list | None = None  # what the strip shows for the current query
         self.setWindowTitle("Album Finder")
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
@@ -230,7 +231,7 @@ class MainWindow(QMainWindow):
         self.paste_action.triggered.connect(self.paste)
         self.add_action.triggered.connect(self.choose_folder)
         self.library_panel.addRequested.connect(self.choose_folder)
-        self.library_panel.removeRequested.connect(self.engine.remove_folder)
+        self.library_panel.removeRequested.connect(self.remove_folder)
         self.library_panel.rescanRequested.connect(lambda: self.engine.start_index())
         self.rescan_action.triggered.connect(
             lambda: self.engine.start_index() if self.engine.library.folders() else None
@@ -272,6 +273,20 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.engine.add_folder(folder)
 
+    def remove_folder(self, folder: str) -> None:
+        """Forget ``folder``; its photos and its counts leave the window at once, before the
+        index has dropped them."""
+        leaving = self.engine.library.leaving_with(folder, self.strip.paths())
+        self.strip.remove_paths(leaving)
+        if self._hits is not None:
+            self._hits = [h for h in self._hits if h.path not in set(leaving)]
+            self.results_note.setText(self._results_note(self._hits))
+        self.library_panel.set_statuses(
+            [s for s in self.library_panel.statuses if s.path != folder]
+        )
+        self.status_label.setText(f"Removed {folder} from the album")
+        self.engine.remove_folder(folder)
+
     def show_skipped(self) -> None:
         from albumfinder.indexer import Skipped as SkippedEntry
 
@@ -298,6 +313,8 @@ class MainWindow(QMainWindow):
         if running:
             self.progress.setRange(0, 0)
             self.status_label.setText("Looking for photos…")
+        if self._hits is not None and self._query is not None:  # "still indexing" or not
+            self.results_note.setText(self._results_note(self._hits))
 
     _folders_refreshed = 0.0
 
@@ -455,22 +472,30 @@ class MainWindow(QMainWindow):
     def _results(self, query_id: int, hits) -> None:
         if query_id != self._query_id:
             return
+        self._hits = list(hits)
         self.strip.set_results(hits)
-        if hits:
-            self.results_note.setText(f"{len(hits)} most alike, best first")
-        elif not self.engine.library.folders():
-            self.results_note.setText("No photos yet: add a folder of photos on the left.")
-        elif self.engine.is_indexing:
-            self.results_note.setText("Nothing indexed yet: try again in a moment.")
-        else:
-            self.results_note.setText("No indexed photos to compare with.")
+        self.results_note.setText(self._results_note(hits))
         self.searchFinished.emit(hits)
+
+    def _results_note(self, hits) -> str:
+        """The line beside "Look-alikes": how many, and whether they may still change."""
+        if hits:
+            note = f"{len(hits)} most alike, best first"
+            if self.engine.is_indexing:
+                note += " · still indexing: results may change"
+            return note
+        if not self.engine.library.folders():
+            return "No photos yet: add a folder of photos on the left."
+        if self.engine.is_indexing:
+            return "Nothing indexed yet: try again in a moment."
+        return "No indexed photos to compare with."
 
     def _query_failed(self, query_id: int, source: QuerySource, exc: BaseException) -> None:
         if query_id != self._query_id:
             return
         from albumfinder.images import ImageLoadError
 
+        self._hits = None
         self.strip.set_results([])
         self.results_note.setText("")
         if isinstance(exc, ImageLoadError):
