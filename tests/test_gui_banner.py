@@ -180,6 +180,8 @@ def assert_nothing_overlaps(win) -> None:
         assert rect.height() >= min(hint.height(), parts[name].minimumHeight() or hint.height()), (
             f"{name} squeezed to {rect.height()} px"
         )
+    note = win.results_note  # one line: shortened with "…", never cut off mid-letter
+    assert note.fontMetrics().horizontalAdvance(note.shown_text()) <= note.width()
     names = list(rects)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from albumfinder.gui import icons, reveal
 from albumfinder.gui.banner import Banner
 from albumfinder.gui.drop_zone import DropZone, QuerySource, source_from_mime
+from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.engine import Engine, weights_present
 from albumfinder.gui.library_panel import LibraryPanel, SkippedDialog
 from albumfinder.gui.result_strip import ResultStrip
@@ -35,7 +36,7 @@ from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 from albumfinder.paths import downloads_off
 
 RESCAN_KEYS = [QKeySequence("F5"), QKeySequence("Ctrl+R")]
-RESULTS_MIN_WIDTH = 440
+RESULTS_MIN_WIDTH = 430
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
 MODEL_CHOICES = ("builtin", "dinov2-small", "dinov2-base", "dinov2-large", "dinov2-giant")
@@ -156,10 +157,11 @@ class MainWindow(QMainWindow):
         font.setWeight(font.Weight.DemiBold)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.results_title.setFont(font)
-        self.results_note = QLabel("Drop a photo to see the photos in your album most like it.")
+        self.results_note = ElidedLabel(
+            "Drop a photo to see the photos in your album most like it."
+        )
         self.results_note.setObjectName("resultsNote")
         self.results_note.setEnabled(False)
-        self.results_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.results_note.setMinimumWidth(40)
         self.n_spin = QSpinBox()
         self.n_spin.setRange(1, MAX_N)
