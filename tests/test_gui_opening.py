@@ -135,7 +135,7 @@ def test_no_file_manager_says_so_with_copy_path(qtbot, window, tmp_path, monkeyp
     assert QGuiApplication.clipboard().text() == path
 
 
-def test_the_real_registry_reads_gio_output(monkeypatch):
+def test_the_real_registry_reads_gio_output(monkeypatch, xdg_home):
     """DesktopApps parses what ``gio mime`` prints (the tool's output is the boundary)."""
     text = (
         "Default application for “image/jpeg”: albumfinder.desktop\n"
@@ -186,3 +186,35 @@ def test_installing_the_menu_entry_changes_no_default_application(xdg_home, tmp_
                 ["xdg-mime", "query", "default", mime], capture_output=True, text=True, check=False
             )
             assert "albumfinder" not in done.stdout
+
+
+def _desktop_entry(folder, name: str, exec_line: str, mime: str = "image/jpeg") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(
+        f"[Desktop Entry]\nType=Application\nName={name}\nExec={exec_line}\nMimeType={mime};\n"
+    )
+
+
+@pytest.mark.skipif(
+    not (shutil.which("xdg-mime") and shutil.which("gio")), reason="needs xdg-utils and gio"
+)
+def test_a_desktop_where_album_finder_is_the_default_opens_the_other_viewer(
+    xdg_home, tmp_path, qtbot
+):
+    """The real xdg-mime and gio over XDG folders in tmp: the user made Album Finder the
+    default for JPEG; the photo opens in the one other viewer that handles JPEG."""
+    apps_dir = xdg_home["XDG_DATA_HOME"] / "applications"
+    marker = tmp_path / "viewer-was-started"
+    _desktop_entry(apps_dir, "albumfinder.desktop", "true %F")
+    _desktop_entry(apps_dir, "viewer.desktop", f"/bin/sh -c 'echo \"$0\" > {marker}' %f")
+    (xdg_home["XDG_CONFIG_HOME"] / "mimeapps.list").write_text(
+        "[Default Applications]\nimage/jpeg=albumfinder.desktop\n"
+    )
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(64))
+    apps = reveal.DesktopApps()
+    assert apps.default_app("image/jpeg") == "albumfinder.desktop"
+    assert reveal.open_file(str(photo), platform="linux") is True
+    # gio launch starts the viewer in the background
+    qtbot.waitUntil(lambda: marker.exists() and bool(marker.read_text().strip()), timeout=10_000)
+    assert marker.read_text().strip() == str(photo)

@@ -53,7 +53,9 @@ class DesktopApps:
         return answer or None
 
     def registered_apps(self, mime: str) -> list[str]:
-        """Desktop file ids of every application registered for ``mime`` (``gio mime``)."""
+        """Desktop file ids of the applications registered for ``mime``: what ``gio mime``
+        lists (from the desktop database), then any desktop file that names the type (a
+        folder without a database, as ``xdg-mime`` reads them)."""
         text = self._output("gio", "mime", mime) or ""
         apps, listing = [], False
         for line in text.splitlines():
@@ -61,15 +63,29 @@ class DesktopApps:
                 listing = line.strip().startswith(("Registered", "Recommended"))
             elif listing and line.strip().endswith(".desktop"):
                 apps.append(line.strip())
+        apps += [entry.name for entry in self._desktop_files() if _handles(entry, mime)]
         return list(dict.fromkeys(apps))
 
-    def desktop_file(self, app_id: str) -> Path | None:
+    def _application_dirs(self) -> list[Path]:
         homes = [os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")]
         homes += (os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share").split(":")
-        for home in homes:
-            candidate = Path(home) / "applications" / app_id
-            if home and candidate.is_file():
-                return candidate
+        return [Path(home) / "applications" for home in homes if home]
+
+    def _desktop_files(self) -> list[Path]:
+        found: dict[str, Path] = {}
+        for folder in self._application_dirs():
+            try:
+                entries = sorted(folder.glob("*.desktop"))
+            except OSError:
+                continue
+            for entry in entries:
+                found.setdefault(entry.name, entry)  # the first folder wins, as in XDG
+        return list(found.values())
+
+    def desktop_file(self, app_id: str) -> Path | None:
+        for folder in self._application_dirs():
+            if (folder / app_id).is_file():
+                return folder / app_id
         return None
 
     def launch(self, app_id: str, path: str) -> bool:
@@ -85,6 +101,19 @@ class DesktopApps:
 
 
 DESKTOP = DesktopApps()
+
+
+def _handles(entry: Path, mime: str) -> bool:
+    """Whether the desktop file ``entry`` lists ``mime`` and is not hidden."""
+    try:
+        text = entry.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    lines = [line.strip() for line in text.splitlines()]
+    if "Hidden=true" in lines:
+        return False
+    types = [line[len("MimeType=") :].split(";") for line in lines if line.startswith("MimeType=")]
+    return any(mime in found for found in types)
 
 
 def other_viewer(mime: str, apps: DesktopApps) -> str | None:
