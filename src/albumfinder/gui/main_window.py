@@ -281,7 +281,8 @@ class MainWindow(QMainWindow):
         leaving = self.engine.library.leaving_with(folder, self.strip.paths())
         self.strip.remove_paths(leaving)
         if self._hits is not None:
-            self._hits = [h for h in self._hits if h.path not in set(leaving)]
+            gone = set(leaving)
+            self._hits = [h for h in self._hits if h.path not in gone]
             self.results_note.setText(self._results_note(self._hits))
         self.library_panel.set_statuses(
             [s for s in self.library_panel.statuses if s.path != folder]
