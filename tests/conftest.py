@@ -36,6 +36,9 @@ def album_home(tmp_path, monkeypatch):
     home = tmp_path / "albumfinder-home"
     monkeypatch.setenv("ALBUMFINDER_HOME", str(home))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    # the desktop's own settings (default applications, menu entries) stay the user's
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     return home
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +63,19 @@ class Library:
     def recovered_from(self) -> Path | None:
         """Where a corrupt index was moved when it was rebuilt at open, if it was."""
         return self.store.recovered_from
+
+    def recovery_note(self) -> str | None:
+        """What to tell the user when a damaged index was moved aside at open (else None):
+        whether the album's folder list survived decides what they have to do."""
+        if self.recovered_from is None:
+            return None
+        said = (
+            f"The index was damaged, so it was moved aside to {self.recovered_from} and a new "
+            "one was started."
+        )
+        if self.folders():
+            return f"{said} Your folders are indexed again in the background."
+        return f"{said} Its list of folders could not be recovered: add your folders again."
 
     def close(self) -> None:
         self.store.close()
@@ -129,6 +142,13 @@ class Library:
         self.store.remove_files(
             row.id for row in rows.values() if not any(is_under(row.path, o) for o in others)
         )
+
+    def leaving_with(self, folder: str | os.PathLike[str], photos: Iterable[str]) -> list[str]:
+        """Those of ``photos`` that removing ``folder`` takes out of the album (the ones no
+        other album folder holds), in their order: what a face stops showing at once."""
+        path = normalize_path(folder)
+        others = [f for f in self.folders() if f != path]
+        return [p for p in photos if is_under(p, path) and not any(is_under(p, o) for o in others)]
 
     # -- indexing ----------------------------------------------------------------------
     def index(

@@ -14,17 +14,21 @@ from collections.abc import Sequence
 APP_ID = "albumfinder"
 
 
-def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str]]:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The app's own options; anything else is an error (exit 2), never handed to Qt."""
+    from albumfinder import __version__
+
     parser = argparse.ArgumentParser(
         prog="albumfinder", description="Album Finder: find look-alike photos in your album."
     )
+    parser.add_argument("--version", action="version", version=f"albumfinder {__version__}")
     parser.add_argument(
         "--install-desktop-entry",
         action="store_true",
         help="add Album Finder to the desktop's application menu (Linux) and exit",
     )
     parser.add_argument("photo", nargs="?", help="a photo to find look-alikes of")
-    return parser.parse_known_args(argv)
+    return parser.parse_args(argv)
 
 
 def create_application(argv: list[str] | None = None):
@@ -60,15 +64,21 @@ def open_library():
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.install_desktop_entry:
         from albumfinder.gui.desktop_entry import install
 
         for line in install():
             print(line)
         return 0
+    from albumfinder.gui.preflight import problem
+
+    why = problem()
+    if why is not None:
+        print(why, file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_application([sys.argv[0], *qt_args])
+    app = create_application([sys.argv[0]])
     from albumfinder.gui.crash import CrashHandler
 
     crash = CrashHandler()

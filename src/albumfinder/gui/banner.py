@@ -1,15 +1,33 @@
-"""An inline message at the top of the window: information, a warning or an error."""
+"""An inline message at the top of the window: information, a warning or an error.
+
+The text is always plain (never rich text): file names, addresses and error texts go into
+it as they are, so a file called ``<font color=red>…</font>.jpg`` shows its name, not markup.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from albumfinder.gui import icons
 
 _COLORS = {"info": "#2f7de1", "warning": "#d99a00", "error": "#d9453b"}
 _ICONS = {"info": "info", "warning": "skipped", "error": "error"}
+
+BannerAction = tuple[str, Callable[[], None]]  # a button's text and what it does
+
+
+def tint(base: QColor, accent: QColor) -> QColor:
+    """The banner's background: ``accent`` mixed into the window colour ``base``."""
+    mix = 0.22 if base.lightness() < 128 else 0.13
+    return QColor(
+        round(base.red() + (accent.red() - base.red()) * mix),
+        round(base.green() + (accent.green() - base.green()) * mix),
+        round(base.blue() + (accent.blue() - base.blue()) * mix),
+    )
 
 
 class Banner(QFrame):
@@ -21,38 +39,70 @@ class Banner(QFrame):
         self.icon.setFixedSize(QSize(20, 20))
         self.text = QLabel()
         self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.text.setObjectName("bannerText")
+        self.text.setMinimumWidth(120)
         self.close_button = QToolButton()
         self.close_button.setAutoRaise(True)
         self.close_button.setIcon(icons.icon("close", theme=False))
         self.close_button.setToolTip("Dismiss")
         self.close_button.clicked.connect(self.hide)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(12, 8, 6, 8)
-        layout.setSpacing(10)
-        layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.action_buttons: list[QToolButton] = []
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(12, 8, 6, 8)
+        self._layout.setSpacing(10)
+        self._layout.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        self._layout.addWidget(self.text, 1)
+        self._layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def show_message(self, level: str, text: str) -> None:
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Ask for the height the wrapped text needs at the width the banner has now: the
+        splitter and the main window do not pass word wrap's height-for-width up, so without
+        this a long message at a narrow width overlaps what lies below it."""
+        needed = self._layout.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
+    def window_color(self) -> QColor:
+        """The window colour under the banner: from the parent (or the application), never
+        from the banner's own palette, which its style sheet has already tinted."""
+        source = self.parentWidget()
+        palette = source.palette() if source is not None else QApplication.palette()
+        return palette.color(QPalette.ColorRole.Window)
+
+    def show_message(self, level: str, text: str, actions: Sequence[BannerAction] = ()) -> None:
+        """Show ``text`` (plain text) at ``level``, with a button for each of ``actions``."""
         self.level = level if level in _COLORS else "info"
         accent = QColor(_COLORS[self.level])
-        base = self.palette().color(QPalette.ColorRole.Window)
-        mix = 0.22 if base.lightness() < 128 else 0.13
-        back = QColor(
-            round(base.red() + (accent.red() - base.red()) * mix),
-            round(base.green() + (accent.green() - base.green()) * mix),
-            round(base.blue() + (accent.blue() - base.blue()) * mix),
-        )
+        back = tint(self.window_color(), accent)
         self.setStyleSheet(
             f"#banner {{ background: {back.name()}; border: 1px solid {accent.name()}; "
             "border-radius: 8px; }"
         )
         self.icon.setPixmap(icons.pixmap(_ICONS[self.level], 20, accent))
         self.text.setText(text)
+        self._set_actions(actions)
         self.show()
+        self._fit_height()
+
+    def _set_actions(self, actions: Sequence[BannerAction]) -> None:
+        for button in self.action_buttons:
+            self._layout.removeWidget(button)
+            button.deleteLater()
+        self.action_buttons = []
+        for label, callback in actions:
+            button = QToolButton()
+            button.setText(label)
+            button.clicked.connect(callback)
+            self._layout.insertWidget(self._layout.indexOf(self.close_button), button)
+            self._layout.setAlignment(button, Qt.AlignmentFlag.AlignVCenter)
+            self.action_buttons.append(button)
 
     def message(self) -> str:
         return self.text.text() if self.isVisible() else ""

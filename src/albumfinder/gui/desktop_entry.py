@@ -2,6 +2,12 @@
 
 Writes ``albumfinder.desktop`` to ``$XDG_DATA_HOME/applications`` (default
 ``~/.local/share``) and the icon into the hicolor theme there, at every PNG size and as SVG.
+
+The entry lists no ``MimeType``: a handler entry in the user's own applications folder is
+what ``xdg-mime``, GIO and file managers take as the default viewer when the user has set
+none, so Album Finder would open every photo double-clicked anywhere. It never touches
+``mimeapps.list`` either. Reinstalling over an older entry that claimed the photo types
+takes the claim back (the desktop database is rebuilt).
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
+    QFontMetricsF,
     QImage,
     QPainter,
     QPainterPath,
@@ -74,6 +76,18 @@ def source_from_mime(mime: QMimeData | None) -> QuerySource | None:
         path = QUrl(text).toLocalFile()
         return QuerySource("path", path, path.rsplit("/", 1)[-1]) if path else None
     return None
+
+
+def fitted_font(font: QFont, text: str, width: float, smallest: float = 0.7) -> QFont:
+    """``font``, made smaller (down to ``smallest`` of its size) until ``text`` fits in
+    ``width``: the invitation is never cut off at the narrowest window."""
+    fitted = QFont(font)
+    size = font.pointSizeF()
+    while QFontMetricsF(fitted).horizontalAdvance(text) > width and (
+        fitted.pointSizeF() > size * smallest
+    ):
+        fitted.setPointSizeF(fitted.pointSizeF() * 0.95)
+    return fitted
 
 
 class DropZone(QWidget):
@@ -193,15 +207,14 @@ class DropZone(QWidget):
         bold = font
         bold.setPointSizeF(font.pointSizeF() * 1.35)
         bold.setWeight(bold.Weight.DemiBold)
-        painter.setFont(bold)
+        painter.setFont(fitted_font(bold, TITLE, title.width()))
         painter.setPen(text)
         painter.drawText(title, Qt.AlignmentFlag.AlignCenter, TITLE)
-        small = self.font()
-        painter.setFont(small)
+        sub = QRectF(rect.left() + 16, center_y + 44, rect.width() - 32, 22)
+        painter.setFont(fitted_font(self.font(), SUBTITLE, sub.width()))
         faint = QColor(text)
         faint.setAlpha(150)
         painter.setPen(faint)
-        sub = QRectF(rect.left() + 16, center_y + 44, rect.width() - 32, 22)
         painter.drawText(sub, Qt.AlignmentFlag.AlignCenter, SUBTITLE)
 
     def _paint_photo(self, painter: QPainter, rect: QRectF, text) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from albumfinder.gui import icons, reveal
 from albumfinder.gui.banner import Banner
 from albumfinder.gui.drop_zone import DropZone, QuerySource, source_from_mime
+from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.engine import Engine, weights_present
 from albumfinder.gui.library_panel import LibraryPanel, SkippedDialog
 from albumfinder.gui.result_strip import ResultStrip
@@ -34,6 +35,8 @@ from albumfinder.gui.settings import MAX_N, Settings
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 from albumfinder.paths import downloads_off
 
+RESCAN_KEYS = [QKeySequence("F5"), QKeySequence("Ctrl+R")]
+RESULTS_MIN_WIDTH = 430
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
 MODEL_CHOICES = ("builtin", "dinov2-small", "dinov2-base", "dinov2-large", "dinov2-giant")
@@ -76,6 +79,7 @@ class MainWindow(QMainWindow):
         self._query: QuerySource | None = None
         self._query_id = 0
         self._last_progress = None
+        self._hits: list | None = None  # what the strip shows for the current query
         self.setWindowTitle("Album Finder")
         self.setWindowIcon(icons.app_icon())
         self.setAcceptDrops(True)
@@ -86,13 +90,9 @@ class MainWindow(QMainWindow):
             self.resize(1200, 760)
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
-        if library.recovered_from is not None:
-            self.banner.show_message(
-                "warning",
-                "The index was damaged, so it was moved aside to "
-                f"<code>{library.recovered_from}</code> and a new one was started. Your "
-                "folders are indexed again in the background.",
-            )
+        recovery = library.recovery_note()
+        if recovery is not None:
+            self.banner.show_message("warning", recovery)
         QTimer.singleShot(0, self._startup)
 
     # -- building ----------------------------------------------------------------------
@@ -105,9 +105,10 @@ class MainWindow(QMainWindow):
         self.paste_action.setToolTip("Find look-alikes of the copied photo (Ctrl+V)")
         self.add_action = QAction(icons.icon("folder-add"), "Add Folder…", self)
         self.add_action.setToolTip("Add a folder of photos to the album")
-        # keyboard only (no menu bar): Rescan (F5) and Quit (Ctrl+Q) as in every desktop app
+        # keyboard only (no menu bar): Rescan and Quit (Ctrl+Q) as in every desktop app. The
+        # keys are explicit: QKeySequence.Refresh is only Ctrl+R under the GTK platform theme.
         self.rescan_action = QAction("Rescan", self)
-        self.rescan_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.rescan_action.setShortcuts(RESCAN_KEYS)
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
@@ -156,10 +157,11 @@ class MainWindow(QMainWindow):
         font.setWeight(font.Weight.DemiBold)
         font.setPointSizeF(font.pointSizeF() * 1.1)
         self.results_title.setFont(font)
-        self.results_note = QLabel("Drop a photo to see the photos in your album most like it.")
+        self.results_note = ElidedLabel(
+            "Drop a photo to see the photos in your album most like it."
+        )
         self.results_note.setObjectName("resultsNote")
         self.results_note.setEnabled(False)
-        self.results_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.results_note.setMinimumWidth(40)
         self.n_spin = QSpinBox()
         self.n_spin.setRange(1, MAX_N)
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
         self.strip = ResultStrip(self.thumbnails)
 
         right = QWidget()
+        right.setMinimumWidth(RESULTS_MIN_WIDTH)  # the drop zone, the header, three results
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 12, 14, 10)
         right_layout.setSpacing(10)
@@ -230,7 +233,7 @@ class MainWindow(QMainWindow):
         self.paste_action.triggered.connect(self.paste)
         self.add_action.triggered.connect(self.choose_folder)
         self.library_panel.addRequested.connect(self.choose_folder)
-        self.library_panel.removeRequested.connect(self.engine.remove_folder)
+        self.library_panel.removeRequested.connect(self.remove_folder)
         self.library_panel.rescanRequested.connect(lambda: self.engine.start_index())
         self.rescan_action.triggered.connect(
             lambda: self.engine.start_index() if self.engine.library.folders() else None
@@ -238,8 +241,8 @@ class MainWindow(QMainWindow):
         self.library_panel.skippedRequested.connect(self.show_skipped)
         self.drop_zone.dropped.connect(self.find)
         self.drop_zone.openRequested.connect(self.open_photo)
-        self.strip.openRequested.connect(reveal.open_file)
-        self.strip.revealRequested.connect(reveal.reveal_file)
+        self.strip.openRequested.connect(self.open_result)
+        self.strip.revealRequested.connect(self.reveal_result)
         self.strip.similarRequested.connect(
             lambda path: self.find(QuerySource("path", path, os.path.basename(path)))
         )
@@ -251,10 +254,16 @@ class MainWindow(QMainWindow):
         self.engine.refresh_folders(count_pending=False)
         if self.engine.library.folders():
             self.engine.start_index(restart=False)  # the incremental rescan at launch
-        pending = self.settings.qsettings.value("pending_model", "")
-        if pending and pending != self.engine.model and weights_present(pending):
+        pending = str(self.settings.value("pending_model", "") or "")
+        if pending in MODEL_CHOICES and pending != self.engine.model and weights_present(pending):
             self._set_pending_combo(pending)
             self.engine.change_model(pending, self.settings.model_path(pending))
+        if self.settings.reset_keys:
+            self.banner.show_message(
+                "warning",
+                f"Some settings in {self.settings.path} could not be read "
+                f"({', '.join(self.settings.reset_keys)}), so they were reset to their defaults.",
+            )
 
     # -- folders -----------------------------------------------------------------------
     def choose_folder(self) -> None:
@@ -265,6 +274,21 @@ class MainWindow(QMainWindow):
     def add_folder(self, folder: str) -> None:
         self.banner.hide()
         self.engine.add_folder(folder)
+
+    def remove_folder(self, folder: str) -> None:
+        """Forget ``folder``; its photos and its counts leave the window at once, before the
+        index has dropped them."""
+        leaving = self.engine.library.leaving_with(folder, self.strip.paths())
+        self.strip.remove_paths(leaving)
+        if self._hits is not None:
+            gone = set(leaving)
+            self._hits = [h for h in self._hits if h.path not in gone]
+            self.results_note.setText(self._results_note(self._hits))
+        self.library_panel.set_statuses(
+            [s for s in self.library_panel.statuses if s.path != folder]
+        )
+        self.status_label.setText(f"Removed {folder} from the album")
+        self.engine.remove_folder(folder)
 
     def show_skipped(self) -> None:
         from albumfinder.indexer import Skipped as SkippedEntry
@@ -292,6 +316,8 @@ class MainWindow(QMainWindow):
         if running:
             self.progress.setRange(0, 0)
             self.status_label.setText("Looking for photos…")
+        if self._hits is not None and self._query is not None:  # "still indexing" or not
+            self.results_note.setText(self._results_note(self._hits))
 
     _folders_refreshed = 0.0
 
@@ -407,7 +433,7 @@ class MainWindow(QMainWindow):
         if source.kind == "path" and not os.path.isfile(str(source.value)):
             what = "a folder" if os.path.isdir(str(source.value)) else "not a file"
             self.banner.show_message(
-                "error", f"<b>{source.name}</b> is {what}: drop a photo to find look-alikes."
+                "error", f"“{source.name}” is {what}: drop a photo to find look-alikes."
             )
             return
         if source.kind == "url":
@@ -449,22 +475,30 @@ class MainWindow(QMainWindow):
     def _results(self, query_id: int, hits) -> None:
         if query_id != self._query_id:
             return
+        self._hits = list(hits)
         self.strip.set_results(hits)
-        if hits:
-            self.results_note.setText(f"{len(hits)} most alike, best first")
-        elif not self.engine.library.folders():
-            self.results_note.setText("No photos yet: add a folder of photos on the left.")
-        elif self.engine.is_indexing:
-            self.results_note.setText("Nothing indexed yet: try again in a moment.")
-        else:
-            self.results_note.setText("No indexed photos to compare with.")
+        self.results_note.setText(self._results_note(hits))
         self.searchFinished.emit(hits)
+
+    def _results_note(self, hits) -> str:
+        """The line beside "Look-alikes": how many, and whether they may still change."""
+        if hits:
+            note = f"{len(hits)} most alike, best first"
+            if self.engine.is_indexing:
+                note += " · still indexing: results may change"
+            return note
+        if not self.engine.library.folders():
+            return "No photos yet: add a folder of photos on the left."
+        if self.engine.is_indexing:
+            return "Nothing indexed yet: try again in a moment."
+        return "No indexed photos to compare with."
 
     def _query_failed(self, query_id: int, source: QuerySource, exc: BaseException) -> None:
         if query_id != self._query_id:
             return
         from albumfinder.images import ImageLoadError
 
+        self._hits = None
         self.strip.set_results([])
         self.results_note.setText("")
         if isinstance(exc, ImageLoadError):
@@ -472,7 +506,7 @@ class MainWindow(QMainWindow):
             self._query = None
             self.banner.show_message(
                 "error",
-                f"<b>{source.name}</b> is not a photo Album Finder can read ({exc.reason}).",
+                f"“{source.name}” is not a photo Album Finder can read ({exc.reason}).",
             )
         else:
             self.banner.show_message("error", f"The search did not work: {exc}")
@@ -482,6 +516,21 @@ class MainWindow(QMainWindow):
         self.settings.n = value
         if self._query is not None:
             self._run_query(self._query, keep_preview=True)
+
+    # -- opening results ---------------------------------------------------------------
+    def open_result(self, path: str) -> None:
+        if not reveal.open_file(path):
+            self._no_program(path, "No viewer for this kind of photo is set up on this system")
+
+    def reveal_result(self, path: str) -> None:
+        if not reveal.reveal_file(path):
+            self._no_program(path, "No file manager is set up on this system to show its folder")
+
+    def _no_program(self, path: str, why: str) -> None:
+        copy = ("Copy Path", lambda: QGuiApplication.clipboard().setText(path))
+        self.banner.show_message(
+            "warning", f"{why}, so “{os.path.basename(path)}” could not be shown.", [copy]
+        )
 
     # -- drag and drop on the whole window ---------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802

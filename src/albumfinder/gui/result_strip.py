@@ -182,6 +182,14 @@ class ResultStrip(QListWidget):
             self.setCurrentRow(0)
             self.scrollToItem(self.item(0))
 
+    def remove_paths(self, paths: list[str]) -> None:
+        """Take these photos out of the strip (their folder left the album)."""
+        for path in paths:
+            item = self._items.pop(path, None)
+            if item is not None:
+                self.takeItem(self.row(item))
+        self.viewport().update()  # the placeholder when none is left
+
     def paths(self) -> list[str]:
         return [self.item(i).data(PATH_ROLE) for i in range(self.count())]
 

@@ -2,13 +2,23 @@
 
 The album's folders live in the index itself (see :class:`Library`); here: the model, the
 number of results and the window geometry.
+
+Every value is read through :meth:`Settings.value`: one that cannot be read (PySide refuses
+a pickled Python object, and a damaged file can hold anything) is removed and its default
+used, and :attr:`Settings.reset_keys` lists it so the window can say so; a bad value never
+stops the app from starting.
 """
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings
 
 from albumfinder import paths
+
+log = logging.getLogger("albumfinder.gui")
 
 DEFAULT_N = 10
 MAX_N = 100
@@ -19,6 +29,23 @@ class Settings:
         self.qsettings = QSettings(
             str(paths.config_dir() / "albumfinder.ini"), QSettings.Format.IniFormat
         )
+        self.reset_keys: list[str] = []  # values that could not be read, reset this run
+
+    @property
+    def path(self) -> str:
+        return self.qsettings.fileName()
+
+    def value(self, key: str, default: Any = None) -> Any:
+        """The stored value of ``key``, or ``default`` (the value removed) when it cannot be
+        read."""
+        try:
+            return self.qsettings.value(key, default)
+        except Exception:  # noqa: BLE001 - whatever a bad value raises, the app starts
+            log.warning("setting %s could not be read; reset", key, exc_info=True)
+            self.qsettings.remove(key)
+            if key not in self.reset_keys:
+                self.reset_keys.append(key)
+            return default
 
     @property
     def model(self) -> str:
@@ -28,7 +55,7 @@ class Settings:
         from albumfinder.models.registry import MODELS, get_spec
         from albumfinder.models.weights import find_weights
 
-        value = str(self.qsettings.value("model", "") or "")
+        value = str(self.value("model", "") or "")
         if value in MODELS:
             return value
         return "dinov2-small" if find_weights(get_spec("dinov2-small")) else "builtin"
@@ -38,7 +65,7 @@ class Settings:
         self.qsettings.setValue("model", name)
 
     def model_path(self, name: str) -> str | None:
-        value = self.qsettings.value(f"weights/{name}", "")
+        value = self.value(f"weights/{name}", "")
         return str(value) if value else None
 
     def set_model_path(self, name: str, path: str | None) -> None:
@@ -47,7 +74,7 @@ class Settings:
     @property
     def n(self) -> int:
         try:
-            value = int(self.qsettings.value("results", DEFAULT_N))
+            value = int(self.value("results", DEFAULT_N))
         except (TypeError, ValueError):
             value = DEFAULT_N
         return max(1, min(MAX_N, value))
@@ -58,7 +85,7 @@ class Settings:
 
     @property
     def geometry(self) -> QByteArray | None:
-        value = self.qsettings.value("window/geometry")
+        value = self.value("window/geometry")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
     @geometry.setter
@@ -67,7 +94,7 @@ class Settings:
 
     @property
     def splitter(self) -> QByteArray | None:
-        value = self.qsettings.value("window/splitter")
+        value = self.value("window/splitter")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
     @splitter.setter
