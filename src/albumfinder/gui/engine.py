@@ -94,6 +94,7 @@ class Engine(QObject):
         self._index_task: Task | None = None
         self._index_again = False
         self._closing = False
+        self._fetch_task: Task | None = None
 
     # -- folders -----------------------------------------------------------------------
     def add_folder(self, path: str) -> None:
@@ -222,6 +223,21 @@ class Engine(QObject):
             return self.library.search(embedder, query, n=n)
 
         return self.pools.interactive_task(work, on_result=on_result, on_error=on_error)
+
+    def fetch(self, url: str, on_result, on_error) -> Task:
+        """The photo at a dropped web address, on the fetch pool (not the one that answers
+        queries); a newer drop cancels the fetch before it."""
+        from albumfinder.fetch import fetch_bytes
+
+        if self._fetch_task is not None:
+            self._fetch_task.cancel()
+        task = self.pools.fetch_task(
+            lambda _p, should_stop: fetch_bytes(url, should_stop=should_stop),
+            on_result=on_result,
+            on_error=on_error,
+        )
+        self._fetch_task = task
+        return task
 
     def preload_model(self) -> None:
         name, path = self.model, self.model_path

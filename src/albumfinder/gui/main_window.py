@@ -53,17 +53,6 @@ def _duration(seconds: float | None) -> str:
     return f"about {seconds // 3600} h {seconds % 3600 // 60:02d} min left"
 
 
-def _fetch(url: str) -> bytes:
-    """A photo dragged from a web page by its address only (no image data with it)."""
-    import urllib.request
-
-    if downloads_off():
-        raise OSError("downloads are off (offline), so the photo at that address can't be fetched")
-    request = urllib.request.Request(url, headers={"User-Agent": "AlbumFinder"})
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-        return response.read(64 * 1024 * 1024)
-
-
 class MainWindow(QMainWindow):
     searchFinished = Signal(object)  # the hits of the latest query (for tests and scripts)
 
@@ -413,16 +402,23 @@ class MainWindow(QMainWindow):
         if source.kind == "url":
             self.results_note.setText("Fetching the photo…")
             url = str(source.value)
-            self.engine.pools.interactive_task(
-                lambda _p, _s: _fetch(url),
+            self.engine.fetch(
+                url,
                 on_result=lambda data: self.find(QuerySource("bytes", data, source.name)),
-                on_error=lambda exc: self.banner.show_message(
-                    "error", f"Could not get the photo at {url}: {exc}"
-                ),
+                on_error=lambda exc: self._fetch_failed(url, exc),
             )
             return
         self._query = source
         self._run_query(source)
+
+    def _fetch_failed(self, url: str, exc: BaseException) -> None:
+        from albumfinder.fetch import FetchCancelled
+
+        if isinstance(exc, FetchCancelled):  # a newer drop took its place
+            return
+        reason = getattr(exc, "reason", None) or str(exc)
+        self.results_note.setText("")
+        self.banner.show_message("error", f"Could not get the photo at {url}: {reason}")
 
     def _run_query(self, source: QuerySource, keep_preview: bool = False) -> None:
         self._query_id += 1
