@@ -12,7 +12,6 @@ from albumfinder import paths
 from albumfinder.library import Library
 from albumfinder.models import get_spec
 from albumfinder.models.weights import DownloadCancelled, WeightsError, download_weights
-
 from slow_server import serve_badly
 
 SMALL = get_spec("dinov2-small")
@@ -44,9 +43,11 @@ def test_cancel_stops_a_download_from_a_slow_server(route):
 
 
 def test_download_failures_carry_words_for_people():
-    with serve_badly() as (address, port):
-        with pytest.raises(WeightsError, match="broke off after 500 of 1000") as short:
-            download_weights(SMALL, url=f"{address}/short")
+    with (
+        serve_badly() as (address, port),
+        pytest.raises(WeightsError, match="broke off after 500 of 1000") as short,
+    ):
+        download_weights(SMALL, url=f"{address}/short")
     assert short.value.reason == "The download broke off: the file is incomplete"
     with pytest.raises(WeightsError, match=f"could not reach 127.0.0.1:{port}") as gone:
         download_weights(SMALL, url=f"http://127.0.0.1:{port}/{SMALL.weights_filename}")

@@ -13,7 +13,6 @@ import pytest
 
 from albumfinder import fetch
 from albumfinder.fetch import FetchCancelled, FetchError, fetch_bytes, is_public_address
-
 from slow_server import serve_badly
 
 JOIN_S = 20  # generous: the old code ran until the server gave up (30 s)
