@@ -80,6 +80,9 @@ class Engine(QObject):
     foldersChanged = Signal(object)  # list[FolderStatus]
     folderError = Signal(str)
     modelChanged = Signal(str)  # the model now answering queries
+    #: (model, weights path or None, the WeightsError): the model's weights could not be
+    #: used; the window forgets a chosen file and asks for weights again
+    weightsFailed = Signal(str, object, object)
 
     def __init__(
         self, library: Library, model: str = "builtin", model_path: str | None = None
@@ -197,10 +200,15 @@ class Engine(QObject):
         self._after_index()
 
     def _index_error(self, exc: BaseException) -> None:
+        from albumfinder.models.weights import WeightsError
+
+        failed_model, failed_path = self._index_model, self._index_model_path
         self._index_task = None
         self._index_again = False
         self._index_model, self._index_model_path = self.model, self.model_path
         self.indexFailed.emit(str(exc) or type(exc).__name__)
+        if isinstance(exc, WeightsError):
+            self.weightsFailed.emit(failed_model, failed_path, exc)
         self._after_index()
 
     def _after_index(self) -> None:

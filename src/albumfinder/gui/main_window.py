@@ -42,6 +42,12 @@ PHOTO_FILTER = (
 )
 
 
+def get_spec_size(name: str) -> str:
+    from albumfinder.models.registry import get_spec
+
+    return get_spec(name).download_size
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
@@ -120,13 +126,10 @@ class MainWindow(QMainWindow):
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setToolTip("The model that compares photos")
-        from albumfinder.models.registry import get_spec
-
         for name in MODEL_CHOICES:
-            spec = get_spec(name)
-            title = "Built-in (offline)" if name == "builtin" else spec.title
-            self.model_combo.addItem(title, name)
+            self.model_combo.addItem(self._model_title(name), name)
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.engine.model)))
+        self.refresh_model_titles()
         toolbar.addWidget(self.model_combo)
         self.addToolBar(toolbar)
         self.addAction(self.open_action)
@@ -215,6 +218,7 @@ class MainWindow(QMainWindow):
         e.foldersChanged.connect(self.library_panel.set_statuses)
         e.folderError.connect(lambda text: self.banner.show_message("error", text))
         e.modelChanged.connect(self._on_model_changed)
+        e.weightsFailed.connect(self._on_weights_failed)
         self.open_action.triggered.connect(self.open_photo)
         self.paste_action.triggered.connect(self.paste)
         self.add_action.triggered.connect(self.choose_folder)
@@ -247,8 +251,11 @@ class MainWindow(QMainWindow):
 
     # -- folders -----------------------------------------------------------------------
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a folder of photos", self.settings.dialog_folder()
+        )
         if folder:
+            self.settings.remember_dialog_folder(os.path.dirname(folder.rstrip("/")) or folder)
             self.add_folder(folder)
 
     def add_folder(self, folder: str) -> None:
@@ -268,7 +275,10 @@ class MainWindow(QMainWindow):
         def show(skipped) -> None:
             merged = {**problems, **{entry.path: entry.reason for entry in skipped}}
             rows = [SkippedEntry(path, reason) for path, reason in sorted(merged.items())]
-            self.skipped_dialog = SkippedDialog(rows, self)
+            self.skipped_dialog = SkippedDialog(rows, self, folders=self.engine.library.folders())
+            # the same handling as a result's Open and Show in Folder
+            self.skipped_dialog.openRequested.connect(self.strip.openRequested)
+            self.skipped_dialog.revealRequested.connect(self.strip.revealRequested)
             self.skipped_dialog.open()
 
         self.engine.skipped(show)
@@ -333,26 +343,70 @@ class MainWindow(QMainWindow):
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.engine.model)))
 
     # -- models ------------------------------------------------------------------------
+    def _model_title(self, name: str) -> str:
+        """The model's name in the chooser, with the size of its download when its
+        weights are not here yet."""
+        from albumfinder.models.registry import get_spec
+
+        if name == "builtin":
+            return "Built-in (offline)"
+        spec = get_spec(name)
+        if weights_present(name, self.settings.model_path(name)):
+            return spec.title
+        return f"{spec.title} · download {spec.download_size}"
+
+    def refresh_model_titles(self) -> None:
+        for row in range(self.model_combo.count()):
+            name = self.model_combo.itemData(row)
+            self.model_combo.setItemText(row, self._model_title(name))
+            self.model_combo.setItemData(
+                row,
+                "Ready: its weights are here"
+                if name == "builtin" or weights_present(name, self.settings.model_path(name))
+                else f"Needs a one-time download of {get_spec_size(name)}",
+                Qt.ItemDataRole.ToolTipRole,
+            )
+
     def _set_pending_combo(self, name: str) -> None:
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(name)))
 
     def _on_model_chosen(self, _index: int) -> None:
+        self.refresh_model_titles()  # weights may have come or gone since
         name = self.model_combo.currentData()
         path = self.settings.model_path(name)
         if name != "builtin" and not weights_present(name, path):
-            from albumfinder.gui.model_dialog import WeightsDialog
+            self.ask_for_weights(name)
+            return
+        self.select_model(name, path)
 
-            dialog = WeightsDialog(self.engine, name, self)
-            if not dialog.exec():
+    def ask_for_weights(self, name: str, error: BaseException | None = None) -> None:
+        """The weights dialog for ``name`` (with ``error``, what went wrong last time);
+        the model is chosen once it has its weights."""
+        from albumfinder.gui.model_dialog import WeightsDialog
+
+        self.weights_dialog = dialog = WeightsDialog(self.engine, name, self, error=error)
+
+        def done(accepted: int) -> None:
+            if not accepted:
                 self._set_pending_combo(self.engine.model)
                 if downloads_off():
                     self.status_label.setText(
                         "Offline: keeping the current model, which works as before."
                     )
                 return
-            path = dialog.model_path
-            self.settings.set_model_path(name, path)
-        self.select_model(name, path)
+            self.settings.set_model_path(name, dialog.model_path)
+            self.refresh_model_titles()
+            self.select_model(name, dialog.model_path)
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    def _on_weights_failed(self, name: str, path: str | None, exc: BaseException) -> None:
+        """The weights of ``name`` did not work: a file the user chose is forgotten (or
+        every later choice would fail the same way) and the weights dialog comes back."""
+        if self.settings.model_path(name) == path:
+            self.settings.set_model_path(name, None)
+        self.ask_for_weights(name, error=exc)
 
     def select_model(self, name: str, path: str | None = None) -> None:
         self.settings.qsettings.setValue("pending_model", name)
@@ -372,13 +426,17 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, name: str) -> None:
         self.settings.model = name
         self.settings.qsettings.setValue("pending_model", "")
+        self.refresh_model_titles()
         self._set_pending_combo(name)
         self.engine.refresh_folders()
 
     # -- queries -----------------------------------------------------------------------
     def open_photo(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Find look-alikes of a photo", "", PHOTO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Find look-alikes of a photo", self.settings.dialog_folder(), PHOTO_FILTER
+        )
         if path:
+            self.settings.remember_dialog_folder(path)
             self.find(QuerySource("path", path, os.path.basename(path)))
 
     def paste(self) -> None:

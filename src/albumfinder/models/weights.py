@@ -55,7 +55,7 @@ class WeightsError(Exception):
 
 def _reason_for(message: str) -> str:
     """The words for people when the raiser gave none: what is wrong with the file."""
-    if "not found" in message:
+    if "not found" in message or message.startswith("no weights"):
         return "The weights file was not found."
     if "cancelled" in message:
         return "The download was cancelled."
