@@ -239,8 +239,9 @@ class SkippedDialog(QDialog):
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # the path as wide as it needs, the reason in the rest (whole in its tooltip)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
         for entry in skipped:
             row = QTreeWidgetItem([_album_relative(entry.path, folders), entry.reason])
             row.setData(0, PATH_ROLE, entry.path)

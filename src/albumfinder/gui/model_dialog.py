@@ -100,6 +100,7 @@ class WeightsDialog(QDialog):
         if downloads_off():
             self.download_button.setEnabled(False)
             self.status.setText(OFFLINE_TEXT)
+        self.status.setVisible(bool(self.status.text()))
 
         row = QHBoxLayout()
         row.addWidget(self.choose_button)
@@ -126,6 +127,7 @@ class WeightsDialog(QDialog):
     def _say(self, text: str, detail: str = "") -> None:
         """``text`` for people; ``detail`` (the technical account) behind "Details"."""
         self.status.setText(text)
+        self.status.setVisible(bool(text))  # no empty line's worth of space when silent
         self.details.setPlainText(detail)
         self.details_button.setVisible(bool(detail))
         if not detail:

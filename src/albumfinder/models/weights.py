@@ -229,8 +229,9 @@ def _download_detail(exc: fetch.FetchError, spec: ModelSpec, host: str, url: str
     if done or "broke off" in exc.reason:
         return f"download of {spec.name} from {host} broke off: {exc.detail}"
     if exc.reason == fetch.NO_CONNECTION or exc.reason == fetch.TOO_SLOW:
+        why = exc.detail.removeprefix(f"could not reach {host}: ")
         return (
-            f"could not reach {host} to download {spec.name} ({exc.detail}); check the "
+            f"could not reach {host} to download {spec.name} ({why}); check the "
             f"internet connection, or download {url} yourself and pass it with -p PATH"
         )
     return f"download of {spec.name} failed: {exc.detail}"
