@@ -5,7 +5,8 @@ hangs up, so no test can hang on it.
 ``GET /trickle``: Content-Length 100000, one byte every 20 ms; ``/silent``: headers, then
 nothing; ``/short``: Content-Length 1000, 500 bytes, then the connection closes;
 ``/endless``: no Content-Length, 64 KiB chunks until the client stops; ``/redirect?to=URL``:
-302 to URL; ``/file/NAME``: ``files[NAME]``.
+302 to URL; ``/file/NAME``: ``files[NAME]``. Asked as a proxy (``GET http://…``), it
+answers "proxied" and the address.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         parts = urllib.parse.urlsplit(self.path)
         route = parts.path.strip("/")
+        if self.path.startswith("http://"):  # asked as a proxy: say so in the body
+            route, self.files = "file/proxied", {"proxied": f"proxied {self.path}".encode()}
         try:
             if route == "trickle":
                 self._headers(100_000)

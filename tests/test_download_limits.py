@@ -67,3 +67,15 @@ def test_a_killed_downloads_part_file_is_cleaned_at_the_next_start():
     os.utime(mine, (hour_ago, hour_ago))
     Library().close()  # what the app and the CLI open at start
     assert sorted(p.name for p in folder.iterdir()) == sorted([live.name, mine.name])
+
+
+def test_the_download_goes_through_the_proxy_the_environment_names(monkeypatch):
+    from albumfinder import fetch
+
+    with serve_badly() as (proxy, _port):
+        monkeypatch.setenv("http_proxy", proxy)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        with fetch.open_url("http://weights.example.com/w.pth", public_only=False) as response:
+            body = b"".join(response.chunks())
+    assert body == b"proxied http://weights.example.com/w.pth"

@@ -23,6 +23,7 @@ import socket
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -156,13 +157,12 @@ def _pick_address(host: str, port: int, resolver: Resolver, public_only: bool) -
 
 
 def _connection(
-    parts: urllib.parse.SplitResult, address: str, watchdog: _Watchdog, stall_s: float
+    scheme: str, host: str, port: int, address: str, watchdog: _Watchdog, stall_s: float
 ) -> http.client.HTTPConnection:
-    """A connection to ``parts``' host made to ``address`` exactly (no second lookup that
-    could answer differently); TLS still checks the certificate against the host name."""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = cls(parts.hostname, port, timeout=stall_s)
+    """A connection to ``host`` made to ``address`` exactly (no second lookup that could
+    answer differently); TLS still checks the certificate against the host name."""
+    cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    conn = cls(host, port, timeout=stall_s)
 
     def create_connection(_address, timeout=None, source_address=None):
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
@@ -284,14 +284,38 @@ def open_url(
         watchdog.close()
 
 
+def _proxy_for(parts: urllib.parse.SplitResult) -> urllib.parse.SplitResult | None:
+    """The proxy the environment names for ``parts`` (``https_proxy``, ``no_proxy``…)."""
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    proxy_parts = urllib.parse.urlsplit(proxy)
+    return proxy_parts if proxy_parts.hostname else None
+
+
 def _follow(url, limits, watchdog, max_bytes, public_only, resolver, user_agent) -> Response:
     for _hop in range(MAX_REDIRECTS + 1):
         parts = _check_url(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         watchdog.raise_if_stopped()
-        address = _pick_address(parts.hostname or "", port, resolver, public_only)
-        conn = _connection(parts, address, watchdog, limits.stall_s)
         target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        proxy = None if public_only else _proxy_for(parts)
+        if proxy is None:
+            address = _pick_address(parts.hostname or "", port, resolver, public_only)
+            conn = _connection(
+                parts.scheme, parts.hostname or "", port, address, watchdog, limits.stall_s
+            )
+        else:  # the weights download honours http_proxy / https_proxy, as urllib does
+            proxy_host, proxy_port = proxy.hostname or "", proxy.port or 80
+            address = _pick_address(proxy_host, proxy_port, resolver, False)
+            scheme = "https" if parts.scheme == "https" else "http"
+            conn = _connection(scheme, proxy_host, proxy_port, address, watchdog, limits.stall_s)
+            if parts.scheme == "https":
+                conn.set_tunnel(parts.hostname or "", port)
+            else:
+                target = url  # a plain-HTTP proxy takes the whole address
         try:
             conn.request(
                 "GET",
