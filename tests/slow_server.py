@@ -2,7 +2,8 @@
 bodies short, redirects. Every loop is bounded and stops when the test ends or the client
 hangs up, so no test can hang on it.
 
-``GET /trickle``: Content-Length 100000, one byte every 20 ms; ``/silent``: headers, then
+``GET /trickle``: Content-Length 100000, one byte every 20 ms (30 s at most); ``/drip``:
+one byte every 100 ms (90 s at most); ``/silent``: headers, then
 nothing; ``/short``: Content-Length 1000, 500 bytes, then the connection closes;
 ``/endless``: no Content-Length, 64 KiB chunks until the client stops; ``/redirect?to=URL``:
 302 to URL; ``/file/NAME``: ``files[NAME]``. Asked as a proxy (``GET http://…``), it
@@ -34,6 +35,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._headers(100_000)
                 for _ in range(MAX_LOOPS):
                     if self.stop.wait(0.02):
+                        break
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+            elif route == "drip":  # one byte every 100 ms, for 90 s at most
+                self._headers(100_000)
+                for _ in range(900):
+                    if self.stop.wait(0.1):
                         break
                     self.wfile.write(b"x")
                     self.wfile.flush()

@@ -23,7 +23,7 @@ def _drop_url(window, url: str) -> None:
     assert drop_mime(window.drop_zone, mime)
 
 
-def test_slow_web_drops_never_hold_up_a_local_search_or_quit(qtbot, window, tmp_path, monkeypatch):
+def test_slow_web_drops_never_hold_up_a_local_search(qtbot, window, tmp_path, monkeypatch):
     album = tmp_path / "album"
     photos = make_album(album, 6)
     index_folder(qtbot, window, album)
@@ -35,7 +35,15 @@ def test_slow_web_drops_never_hold_up_a_local_search_or_quit(qtbot, window, tmp_
         with qtbot.waitSignal(window.searchFinished, timeout=WAIT_MS) as answer:
             drop_files(window.drop_zone, photos[2])
         assert answer.args[0] and answer.args[0][0].path != str(photos[2])
-        window.close()  # Quit: the fetches are cancelled, nothing is left running
+
+
+def test_quit_stops_a_fetch_from_a_slow_server(qtbot, window, monkeypatch):
+    monkeypatch.delenv("ALBUMFINDER_OFFLINE")
+    with serve_badly() as (address, port):
+        monkeypatch.setattr("albumfinder.fetch.ALLOWED_PRIVATE", {("127.0.0.1", port)})
+        _drop_url(window, f"{address}/drip")  # a byte every 100 ms, for 90 s
+        qtbot.wait(300)
+        window.close()  # Quit: the fetch is cancelled, nothing is left running
         assert window.engine.pools.wait(WAIT_MS)
 
 

@@ -237,8 +237,7 @@ class Engine(QObject):
         queries); a newer drop cancels the fetch before it."""
         from albumfinder.fetch import fetch_bytes
 
-        if self._fetch_task is not None:
-            self._fetch_task.cancel()
+        self.cancel_fetch()
         task = self.pools.fetch_task(
             lambda _p, should_stop: fetch_bytes(url, should_stop=should_stop),
             on_result=on_result,
@@ -246,6 +245,12 @@ class Engine(QObject):
         )
         self._fetch_task = task
         return task
+
+    def cancel_fetch(self) -> None:
+        """Stop fetching a dropped web address (another photo was given meanwhile)."""
+        if self._fetch_task is not None:
+            self._fetch_task.cancel()
+            self._fetch_task = None
 
     def preload_model(self) -> None:
         name, path = self.model, self.model_path

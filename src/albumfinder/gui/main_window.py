@@ -42,12 +42,6 @@ PHOTO_FILTER = (
 )
 
 
-def get_spec_size(name: str) -> str:
-    from albumfinder.models.registry import get_spec
-
-    return get_spec(name).download_size
-
-
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return ""
@@ -127,7 +121,7 @@ class MainWindow(QMainWindow):
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setToolTip("The model that compares photos")
         for name in MODEL_CHOICES:
-            self.model_combo.addItem(self._model_title(name), name)
+            self.model_combo.addItem(name, name)  # titled by refresh_model_titles
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.engine.model)))
         self.refresh_model_titles()
         toolbar.addWidget(self.model_combo)
@@ -343,29 +337,22 @@ class MainWindow(QMainWindow):
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.engine.model)))
 
     # -- models ------------------------------------------------------------------------
-    def _model_title(self, name: str) -> str:
-        """The model's name in the chooser, with the size of its download when its
+    def refresh_model_titles(self) -> None:
+        """Each model's name in the chooser, with the size of its download while its
         weights are not here yet."""
         from albumfinder.models.registry import get_spec
 
-        if name == "builtin":
-            return "Built-in (offline)"
-        spec = get_spec(name)
-        if weights_present(name, self.settings.model_path(name)):
-            return spec.title
-        return f"{spec.title} · download {spec.download_size}"
-
-    def refresh_model_titles(self) -> None:
         for row in range(self.model_combo.count()):
             name = self.model_combo.itemData(row)
-            self.model_combo.setItemText(row, self._model_title(name))
-            self.model_combo.setItemData(
-                row,
-                "Ready: its weights are here"
-                if name == "builtin" or weights_present(name, self.settings.model_path(name))
-                else f"Needs a one-time download of {get_spec_size(name)}",
-                Qt.ItemDataRole.ToolTipRole,
-            )
+            spec = get_spec(name)
+            ready = name == "builtin" or weights_present(name, self.settings.model_path(name))
+            if name == "builtin":
+                title = "Built-in (offline)"
+            else:
+                title = spec.title if ready else f"{spec.title} · download {spec.download_size}"
+            tip = "Ready to use" if ready else f"Needs a one-time download of {spec.download_size}"
+            self.model_combo.setItemText(row, title)
+            self.model_combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
 
     def _set_pending_combo(self, name: str) -> None:
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(name)))
@@ -451,6 +438,7 @@ class MainWindow(QMainWindow):
     def find(self, source: QuerySource) -> None:
         """Show ``source`` in the drop zone and search for its look-alikes."""
         self.banner.hide()
+        self.engine.cancel_fetch()  # the photo given last is the one searched
         if source.kind == "path" and not os.path.isfile(str(source.value)):
             what = "a folder" if os.path.isdir(str(source.value)) else "not a file"
             self.banner.show_message(
