@@ -208,7 +208,7 @@ def _stream(
             if progress:
                 progress(0, total)
             for chunk in response.chunks():
-                out.write(chunk)
+                _write(out, chunk, spec, host, folder)
                 digest.update(chunk)
                 done += len(chunk)
                 if progress:
@@ -220,6 +220,17 @@ def _stream(
     except fetch.FetchError as exc:
         raise WeightsError(_download_detail(exc, spec, host, url, done), reason=exc.reason) from exc
     return digest.hexdigest()
+
+
+def _write(out: Any, chunk: bytes, spec: ModelSpec, host: str, folder: Path) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:  # a full disk, a file size limit
+        raise WeightsError(
+            f"download of {spec.name} from {host} broke off: cannot write to {folder}: "
+            f"{exc.strerror or exc}",
+            reason=f"The download stopped: the file cannot be written ({exc.strerror or exc}).",
+        ) from exc
 
 
 def _download_detail(exc: fetch.FetchError, spec: ModelSpec, host: str, url: str, done: int) -> str:
