@@ -151,6 +151,8 @@ def test_browser_drag_of_a_web_address_fetches_the_photo(
     index_folder(qtbot, window, album)
     monkeypatch.delenv("ALBUMFINDER_OFFLINE")
     with serve({"photos/holiday.jpg": query.read_bytes()}) as (address, _):
+        port = int(address.rsplit(":", 1)[1])  # loopback is refused, except this one server
+        monkeypatch.setattr("albumfinder.fetch.ALLOWED_PRIVATE", {("127.0.0.1", port)})
         mime = QMimeData()
         mime.setUrls([QUrl(f"{address}/photos/holiday.jpg")])  # a link, no image data
         with qtbot.waitSignal(window.searchFinished, timeout=60_000) as hits:

@@ -21,6 +21,7 @@ from albumfinder.allocator import release_free_memory
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
 from albumfinder.lazy_embedder import LazyEmbedder
+from albumfinder.models.weights import remove_stale_parts
 from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
 from albumfinder.search import SearchHit, VectorMatrix, search_vectors
 from albumfinder.store import IndexStore, IndexUnavailableError, stored_vector
@@ -56,6 +57,7 @@ class Library:
                     f"{exc.strerror or exc}. Nothing was changed."
                 ) from exc
         self.store = IndexStore(index_path)
+        remove_stale_parts()  # what a killed weights download left, once per start
         self._vectors: dict[str, tuple[int, VectorMatrix]] = {}
         self._vectors_lock = threading.Lock()
 

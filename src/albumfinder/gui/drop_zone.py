@@ -27,14 +27,17 @@ SUBTITLE = "Album Finder shows the photos in your album that look most like it."
 
 @dataclass(frozen=True)
 class QuerySource:
-    """What was dropped or pasted: a local file, encoded image data, or a web address."""
+    """What was dropped or pasted: a local file, encoded image data, image data not yet
+    encoded (a QImage: encoded once, off the GUI thread, when it is searched), or a web
+    address."""
 
-    kind: str  # "path" | "bytes" | "url"
-    value: str | bytes
+    kind: str  # "path" | "bytes" | "image" | "url"
+    value: str | bytes | QImage
     name: str
 
 
 def encode_png(image: QImage) -> bytes:
+    """``image`` as PNG bytes (seconds for a 48 MP image: call it on a pool thread)."""
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -58,7 +61,7 @@ def source_from_mime(mime: QMimeData | None) -> QuerySource | None:
         if isinstance(image, QPixmap):
             image = image.toImage()
         if isinstance(image, QImage) and not image.isNull():
-            return QuerySource("bytes", encode_png(image), "pasted image")
+            return QuerySource("image", image, "pasted image")  # encoded when searched
     for fmt in ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"):
         if mime.hasFormat(fmt):
             data = bytes(mime.data(fmt).data())

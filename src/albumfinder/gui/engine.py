@@ -80,6 +80,9 @@ class Engine(QObject):
     foldersChanged = Signal(object)  # list[FolderStatus]
     folderError = Signal(str)
     modelChanged = Signal(str)  # the model now answering queries
+    #: (model, weights path or None, the WeightsError): the model's weights could not be
+    #: used; the window forgets a chosen file and asks for weights again
+    weightsFailed = Signal(str, object, object)
 
     def __init__(
         self, library: Library, model: str = "builtin", model_path: str | None = None
@@ -94,6 +97,7 @@ class Engine(QObject):
         self._index_task: Task | None = None
         self._index_again = False
         self._closing = False
+        self._fetch_task: Task | None = None
 
     # -- folders -----------------------------------------------------------------------
     def add_folder(self, path: str) -> None:
@@ -198,10 +202,15 @@ class Engine(QObject):
         self._after_index()
 
     def _index_error(self, exc: BaseException) -> None:
+        from albumfinder.models.weights import WeightsError
+
+        failed_model, failed_path = self._index_model, self._index_model_path
         self._index_task = None
         self._index_again = False
         self._index_model, self._index_model_path = self.model, self.model_path
         self.indexFailed.emit(str(exc) or type(exc).__name__)
+        if isinstance(exc, WeightsError):
+            self.weightsFailed.emit(failed_model, failed_path, exc)
         self._after_index()
 
     def _after_index(self) -> None:
@@ -224,6 +233,26 @@ class Engine(QObject):
             return self.library.search(embedder, query, n=n)
 
         return self.pools.interactive_task(work, on_result=on_result, on_error=on_error)
+
+    def fetch(self, url: str, on_result, on_error) -> Task:
+        """The photo at a dropped web address, on the fetch pool (not the one that answers
+        queries); a newer drop cancels the fetch before it."""
+        from albumfinder.fetch import fetch_bytes
+
+        self.cancel_fetch()
+        task = self.pools.fetch_task(
+            lambda _p, should_stop: fetch_bytes(url, should_stop=should_stop),
+            on_result=on_result,
+            on_error=on_error,
+        )
+        self._fetch_task = task
+        return task
+
+    def cancel_fetch(self) -> None:
+        """Stop fetching a dropped web address (another photo was given meanwhile)."""
+        if self._fetch_task is not None:
+            self._fetch_task.cancel()
+            self._fetch_task = None
 
     def preload_model(self) -> None:
         name, path = self.model, self.model_path

@@ -7,7 +7,7 @@ import dataclasses
 import os
 
 from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QToolButton,
@@ -207,22 +208,45 @@ class LibraryPanel(QWidget):
             self.removeRequested.emit(item.data(PATH_ROLE))
 
 
-class SkippedDialog(QDialog):
-    """The photos that could not be read, each with the reason."""
+def _album_relative(path: str, folders) -> str:
+    """``path`` as seen from the album folder that holds it (the deepest one); with more
+    than one album folder, that folder's name comes first."""
+    holders = [f for f in folders if path.startswith(f.rstrip(os.sep) + os.sep)]
+    if not holders:
+        return path
+    folder = max(holders, key=len)
+    relative = os.path.relpath(path, folder)
+    if len(folders) > 1:
+        name = os.path.basename(folder.rstrip(os.sep)) or folder
+        return f"{name}{os.sep}{relative}"
+    return relative
 
-    def __init__(self, skipped, parent: QWidget | None = None) -> None:
+
+class SkippedDialog(QDialog):
+    """The photos that could not be read, each with the reason; a selected one can be
+    opened, shown in its folder or its path copied."""
+
+    openRequested = Signal(str)
+    revealRequested = Signal(str)
+
+    def __init__(self, skipped, parent: QWidget | None = None, folders=()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Skipped photos")
         self.resize(760, 420)
+        folders = list(folders)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Photo", "Reason"])
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # the path as wide as it needs, the reason in the rest (whole in its tooltip)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.header().setStretchLastSection(True)
         for entry in skipped:
-            row = QTreeWidgetItem([entry.path, entry.reason])
+            row = QTreeWidgetItem([_album_relative(entry.path, folders), entry.reason])
+            row.setData(0, PATH_ROLE, entry.path)
             row.setToolTip(0, entry.path)
+            row.setToolTip(1, entry.reason)
             self.tree.addTopLevelItem(row)
         count = len(skipped)
         label = QLabel(
@@ -233,9 +257,45 @@ class SkippedDialog(QDialog):
             else "Every photo in the album could be read."
         )
         label.setWordWrap(True)
+        self.open_button = QPushButton(icons.icon("open"), "Open")
+        self.open_button.setToolTip("Open the file in its usual application")
+        self.reveal_button = QPushButton(icons.icon("reveal"), "Show in Folder")
+        self.reveal_button.setToolTip("Open the folder that holds the file")
+        self.copy_button = QPushButton(icons.icon("copy"), "Copy Path")
+        self.copy_button.setToolTip("Copy the file's full path")
+        self.open_button.clicked.connect(lambda: self._with_selected(self.openRequested.emit))
+        self.reveal_button.clicked.connect(lambda: self._with_selected(self.revealRequested.emit))
+        self.copy_button.clicked.connect(lambda: self._with_selected(self.copy_path))
+        self.tree.itemDoubleClicked.connect(lambda *_: self._with_selected(self.openRequested.emit))
+        self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        row_layout = QHBoxLayout()
+        for button in (self.open_button, self.reveal_button, self.copy_button):
+            row_layout.addWidget(button)
+        row_layout.addStretch(1)
+        row_layout.addWidget(buttons)
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(self.tree, 1)
-        layout.addWidget(buttons)
+        layout.addLayout(row_layout)
+        if count:
+            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        self._update_buttons()
+
+    def selected_path(self) -> str | None:
+        item = self.tree.currentItem()
+        return item.data(0, PATH_ROLE) if item is not None else None
+
+    def _with_selected(self, action) -> None:
+        path = self.selected_path()
+        if path:
+            action(path)
+
+    def copy_path(self, path: str) -> None:
+        QGuiApplication.clipboard().setText(path)
+
+    def _update_buttons(self) -> None:
+        has = self.selected_path() is not None
+        for button in (self.open_button, self.reveal_button, self.copy_button):
+            button.setEnabled(has)

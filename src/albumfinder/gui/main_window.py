@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from albumfinder.gui import icons, reveal
 from albumfinder.gui.banner import Banner
-from albumfinder.gui.drop_zone import DropZone, QuerySource, source_from_mime
+from albumfinder.gui.drop_zone import DropZone, QuerySource, encode_png, source_from_mime
 from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.engine import Engine, weights_present
 from albumfinder.gui.library_panel import LibraryPanel, SkippedDialog
@@ -54,17 +54,6 @@ def _duration(seconds: float | None) -> str:
     if seconds < 3600:
         return f"about {seconds // 60} min {seconds % 60:02d} s left"
     return f"about {seconds // 3600} h {seconds % 3600 // 60:02d} min left"
-
-
-def _fetch(url: str) -> bytes:
-    """A photo dragged from a web page by its address only (no image data with it)."""
-    import urllib.request
-
-    if downloads_off():
-        raise OSError("downloads are off (offline), so the photo at that address can't be fetched")
-    request = urllib.request.Request(url, headers={"User-Agent": "AlbumFinder"})
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-        return response.read(64 * 1024 * 1024)
 
 
 class MainWindow(QMainWindow):
@@ -132,13 +121,10 @@ class MainWindow(QMainWindow):
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setToolTip("The model that compares photos")
-        from albumfinder.models.registry import get_spec
-
         for name in MODEL_CHOICES:
-            spec = get_spec(name)
-            title = "Built-in (offline)" if name == "builtin" else spec.title
-            self.model_combo.addItem(title, name)
+            self.model_combo.addItem(name, name)  # titled by refresh_model_titles
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.engine.model)))
+        self.refresh_model_titles()
         toolbar.addWidget(self.model_combo)
         self.addToolBar(toolbar)
         self.addAction(self.open_action)
@@ -229,6 +215,7 @@ class MainWindow(QMainWindow):
         e.foldersChanged.connect(self.library_panel.set_statuses)
         e.folderError.connect(lambda text: self.banner.show_message("error", text))
         e.modelChanged.connect(self._on_model_changed)
+        e.weightsFailed.connect(self._on_weights_failed)
         self.open_action.triggered.connect(self.open_photo)
         self.paste_action.triggered.connect(self.paste)
         self.add_action.triggered.connect(self.choose_folder)
@@ -267,8 +254,11 @@ class MainWindow(QMainWindow):
 
     # -- folders -----------------------------------------------------------------------
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Add a folder of photos", self.settings.dialog_folder()
+        )
         if folder:
+            self.settings.remember_dialog_folder(os.path.dirname(folder.rstrip("/")) or folder)
             self.add_folder(folder)
 
     def add_folder(self, folder: str) -> None:
@@ -303,7 +293,10 @@ class MainWindow(QMainWindow):
         def show(skipped) -> None:
             merged = {**problems, **{entry.path: entry.reason for entry in skipped}}
             rows = [SkippedEntry(path, reason) for path, reason in sorted(merged.items())]
-            self.skipped_dialog = SkippedDialog(rows, self)
+            self.skipped_dialog = SkippedDialog(rows, self, folders=self.engine.library.folders())
+            # the same handling as a result's Open and Show in Folder
+            self.skipped_dialog.openRequested.connect(self.strip.openRequested)
+            self.skipped_dialog.revealRequested.connect(self.strip.revealRequested)
             self.skipped_dialog.open()
 
         self.engine.skipped(show)
@@ -370,26 +363,63 @@ class MainWindow(QMainWindow):
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(self.engine.model)))
 
     # -- models ------------------------------------------------------------------------
+    def refresh_model_titles(self) -> None:
+        """Each model's name in the chooser, with the size of its download while its
+        weights are not here yet."""
+        from albumfinder.models.registry import get_spec
+
+        for row in range(self.model_combo.count()):
+            name = self.model_combo.itemData(row)
+            spec = get_spec(name)
+            ready = name == "builtin" or weights_present(name, self.settings.model_path(name))
+            if name == "builtin":
+                title = "Built-in (offline)"
+            else:
+                title = spec.title if ready else f"{spec.title} · download {spec.download_size}"
+            tip = "Ready to use" if ready else f"Needs a one-time download of {spec.download_size}"
+            self.model_combo.setItemText(row, title)
+            self.model_combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
+
     def _set_pending_combo(self, name: str) -> None:
         self.model_combo.setCurrentIndex(max(0, self.model_combo.findData(name)))
 
     def _on_model_chosen(self, _index: int) -> None:
+        self.refresh_model_titles()  # weights may have come or gone since
         name = self.model_combo.currentData()
         path = self.settings.model_path(name)
         if name != "builtin" and not weights_present(name, path):
-            from albumfinder.gui.model_dialog import WeightsDialog
+            self.ask_for_weights(name)
+            return
+        self.select_model(name, path)
 
-            dialog = WeightsDialog(self.engine, name, self)
-            if not dialog.exec():
+    def ask_for_weights(self, name: str, error: BaseException | None = None) -> None:
+        """The weights dialog for ``name`` (with ``error``, what went wrong last time);
+        the model is chosen once it has its weights."""
+        from albumfinder.gui.model_dialog import WeightsDialog
+
+        self.weights_dialog = dialog = WeightsDialog(self.engine, name, self, error=error)
+
+        def done(accepted: int) -> None:
+            if not accepted:
                 self._set_pending_combo(self.engine.model)
                 if downloads_off():
                     self.status_label.setText(
                         "Offline: keeping the current model, which works as before."
                     )
                 return
-            path = dialog.model_path
-            self.settings.set_model_path(name, path)
-        self.select_model(name, path)
+            self.settings.set_model_path(name, dialog.model_path)
+            self.refresh_model_titles()
+            self.select_model(name, dialog.model_path)
+
+        dialog.finished.connect(done)
+        dialog.open()
+
+    def _on_weights_failed(self, name: str, path: str | None, exc: BaseException) -> None:
+        """The weights of ``name`` did not work: a file the user chose is forgotten (or
+        every later choice would fail the same way) and the weights dialog comes back."""
+        if self.settings.model_path(name) == path:
+            self.settings.set_model_path(name, None)
+        self.ask_for_weights(name, error=exc)
 
     def select_model(self, name: str, path: str | None = None) -> None:
         self.settings.qsettings.setValue("pending_model", name)
@@ -409,13 +439,17 @@ class MainWindow(QMainWindow):
     def _on_model_changed(self, name: str) -> None:
         self.settings.model = name
         self.settings.qsettings.setValue("pending_model", "")
+        self.refresh_model_titles()
         self._set_pending_combo(name)
         self.engine.refresh_folders()
 
     # -- queries -----------------------------------------------------------------------
     def open_photo(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Find look-alikes of a photo", "", PHOTO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Find look-alikes of a photo", self.settings.dialog_folder(), PHOTO_FILTER
+        )
         if path:
+            self.settings.remember_dialog_folder(path)
             self.find(QuerySource("path", path, os.path.basename(path)))
 
     def paste(self) -> None:
@@ -430,25 +464,44 @@ class MainWindow(QMainWindow):
     def find(self, source: QuerySource) -> None:
         """Show ``source`` in the drop zone and search for its look-alikes."""
         self.banner.hide()
+        self.engine.cancel_fetch()  # the photo given last is the one searched
         if source.kind == "path" and not os.path.isfile(str(source.value)):
             what = "a folder" if os.path.isdir(str(source.value)) else "not a file"
             self.banner.show_message(
                 "error", f"“{source.name}” is {what}: drop a photo to find look-alikes."
             )
             return
+        if source.kind == "image":  # encoded once, off the GUI thread (seconds at 48 MP)
+            self.results_note.setText("Reading the photo…")
+            image = source.value
+            self.engine.pools.fetch_task(
+                lambda _p, _s: encode_png(image),
+                on_result=lambda data: self.find(QuerySource("bytes", data, source.name)),
+                on_error=lambda exc: self.banner.show_message(
+                    "error", f"Could not read the {source.name}: {exc}"
+                ),
+            )
+            return
         if source.kind == "url":
             self.results_note.setText("Fetching the photo…")
             url = str(source.value)
-            self.engine.pools.interactive_task(
-                lambda _p, _s: _fetch(url),
+            self.engine.fetch(
+                url,
                 on_result=lambda data: self.find(QuerySource("bytes", data, source.name)),
-                on_error=lambda exc: self.banner.show_message(
-                    "error", f"Could not get the photo at {url}: {exc}"
-                ),
+                on_error=lambda exc: self._fetch_failed(url, exc),
             )
             return
         self._query = source
         self._run_query(source)
+
+    def _fetch_failed(self, url: str, exc: BaseException) -> None:
+        from albumfinder.fetch import FetchCancelled
+
+        if isinstance(exc, FetchCancelled):  # a newer drop took its place
+            return
+        reason = getattr(exc, "reason", None) or str(exc)
+        self.results_note.setText("")
+        self.banner.show_message("error", f"Could not get the photo at {url}: {reason}")
 
     def _run_query(self, source: QuerySource, keep_preview: bool = False) -> None:
         self._query_id += 1

@@ -3,29 +3,52 @@ file the user already has. Offline it says so and the app keeps its current mode
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from albumfinder.gui.engine import Engine
+from albumfinder.gui.settings import Settings
 from albumfinder.paths import downloads_off
+
+OFFLINE_TEXT = (
+    "Downloads are turned off (offline). Choose a weights file you have, or keep using the "
+    "current model: it keeps working as before."
+)
+DETAIL_LINES = 5  # the Details box's height; longer texts scroll
 
 
 def _mb(n: int | None) -> str:
     return f"{(n or 0) / 1e6:,.0f} MB"
 
 
+def _reason(exc: BaseException) -> str:
+    """The words for people the core put on the error (its ``reason``), as a sentence."""
+    text = str(getattr(exc, "reason", "") or "Something went wrong.").strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 class WeightsDialog(QDialog):
     """``exec()`` returns Accepted with :attr:`model_path` set (None: downloaded)."""
 
-    def __init__(self, engine: Engine, model: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        model: str,
+        parent: QWidget | None = None,
+        error: BaseException | None = None,
+    ) -> None:
         from albumfinder.models.registry import get_spec
 
         super().__init__(parent)
@@ -34,21 +57,40 @@ class WeightsDialog(QDialog):
         self.model_path: str | None = None
         self._task = None
         self.setWindowTitle(f"Get {self.spec.title}")
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(520)
 
         intro = QLabel(
             f"<b>{self.spec.title}</b> needs its weights file "
-            f"(<code>{self.spec.weights_filename}</code>, about {_mb(self.spec.weights_bytes)}). "
+            f"(<code>{self.spec.weights_filename}</code>, about {self.spec.download_size}). "
             "Download it once, or choose the file if you already have it."
         )
         intro.setWordWrap(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setVisible(False)
+        self.details_button.toggled.connect(self._show_details)
+        self.details = QPlainTextEdit()
+        self.details.setObjectName("weightsErrorDetails")
+        self.details.setReadOnly(True)
+        self.details.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.details.setFixedHeight(
+            self.details.fontMetrics().lineSpacing() * DETAIL_LINES
+            + 2 * int(self.details.document().documentMargin())
+            + 2 * self.details.frameWidth()
+        )
+        self.details.setVisible(False)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.progress.setTextVisible(True)
 
-        self.download_button = QPushButton(f"Download ({_mb(self.spec.weights_bytes)})")
+        self.download_button = QPushButton(f"Download ({self.spec.download_size})")
         self.choose_button = QPushButton("Choose a File…")
         self.cancel_button = QPushButton("Cancel")
         self.download_button.setDefault(True)
@@ -57,10 +99,8 @@ class WeightsDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         if downloads_off():
             self.download_button.setEnabled(False)
-            self.status.setText(
-                "Downloads are turned off (offline). Choose a weights file you have, or keep "
-                "using the current model: it keeps working as before."
-            )
+            self.status.setText(OFFLINE_TEXT)
+        self.status.setVisible(bool(self.status.text()))
 
         row = QHBoxLayout()
         row.addWidget(self.choose_button)
@@ -71,7 +111,48 @@ class WeightsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.details)
         layout.addLayout(row)
+        if error is not None:  # the weights in use failed: say so, ask again
+            self._say(
+                f"The weights for {self.spec.title} did not work. {_reason(error)} Download "
+                "them again or choose another file; the current model keeps working."
+                + (" Downloads are off (offline)." if downloads_off() else ""),
+                str(error),
+            )
+        self._fit()
+
+    # -- messages ----------------------------------------------------------------------
+    def _say(self, text: str, detail: str = "") -> None:
+        """``text`` for people; ``detail`` (the technical account) behind "Details"."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))  # no empty line's worth of space when silent
+        self.details.setPlainText(detail)
+        self.details_button.setVisible(bool(detail))
+        if not detail:
+            self.details_button.setChecked(False)
+        self.details.setVisible(bool(detail) and self.details_button.isChecked())
+        self._fit()
+
+    def _show_details(self, shown: bool) -> None:
+        self.details_button.setArrowType(
+            Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow
+        )
+        self.details.setVisible(shown and bool(self.details.toPlainText()))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Grow (or shrink) to the height the wrapped messages need at this width, so no
+        text is clipped or drawn over another."""
+        layout = self.layout()
+        layout.activate()
+        width = self.width() if self.isVisible() else self.minimumWidth()
+        needed = layout.totalHeightForWidth(width)
+        if needed < 0:
+            needed = layout.totalSizeHint().height()
+        self.setMinimumHeight(needed)
+        self.resize(width, needed)
 
     # -- actions -----------------------------------------------------------------------
     def download(self) -> None:
@@ -79,7 +160,7 @@ class WeightsDialog(QDialog):
         self.choose_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setRange(0, 0)
-        self.status.setText("Connecting…")
+        self._say("Connecting…")
         self._task = self.engine.download(
             self.spec.name,
             on_progress=self._progress,
@@ -95,7 +176,8 @@ class WeightsDialog(QDialog):
             self.progress.setFormat(f"{done / 1e6:,.0f} of {total / 1e6:,.0f} MB")
         else:
             self.progress.setFormat(f"{done / 1e6:,.0f} MB")
-        self.status.setText("Downloading…")
+        if self.status.text() != "Downloading…":
+            self._say("Downloading…")
 
     def _downloaded(self, _path) -> None:
         self._task = None
@@ -110,28 +192,31 @@ class WeightsDialog(QDialog):
         self.choose_button.setEnabled(True)
         self.download_button.setEnabled(not downloads_off())
         if isinstance(exc, DownloadCancelled):
-            self.status.setText("Download cancelled.")
+            self._say("Download cancelled.")
         else:
-            self.status.setText(
-                f"The download did not work: {exc}. You are probably offline; the current "
-                "model keeps working. Try again later or choose a file."
+            self._say(
+                f"{_reason(exc)} The current model keeps working. Try again later, or "
+                "choose the file if you have it.",
+                str(exc),
             )
 
     def choose(self) -> None:
+        settings = Settings()
         path, _ = QFileDialog.getOpenFileName(
             self,
             f"Weights for {self.spec.title}",
-            "",
+            settings.dialog_folder(),
             f"PyTorch weights ({self.spec.weights_filename} *.pth *.pt);;All files (*)",
         )
         if path:
+            settings.remember_dialog_folder(path)
             self.accept_file(path)
 
     def accept_file(self, path: str) -> None:
         from albumfinder.models.weights import find_weights
 
         if find_weights(self.spec, path) is None:
-            self.status.setText(f"No weights file at {path}.")
+            self._say(f"No weights file at {path}.")
             return
         self.model_path = path
         self.accept()
@@ -139,7 +224,7 @@ class WeightsDialog(QDialog):
     def cancel(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            self.status.setText("Cancelling…")
+            self._say("Cancelling…")
             return
         self.reject()
 

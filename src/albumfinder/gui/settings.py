@@ -12,9 +12,10 @@ stops the app from starting.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from albumfinder import paths
 
@@ -100,6 +101,23 @@ class Settings:
     @splitter.setter
     def splitter(self, value: QByteArray) -> None:
         self.qsettings.setValue("window/splitter", value)
+
+    def dialog_folder(self) -> str:
+        """Where a file dialog starts: the folder last chosen from, else the user's
+        Pictures folder, else home (never the working directory the app was started in)."""
+        last = str(self.value("dialogs/folder", "") or "")
+        if last and os.path.isdir(last):
+            return last
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        if pictures and os.path.isdir(pictures):
+            return pictures
+        return os.path.expanduser("~")
+
+    def remember_dialog_folder(self, chosen: str) -> None:
+        """Remember the folder of ``chosen`` (a file, or a folder itself) for next time."""
+        folder = chosen if os.path.isdir(chosen) else os.path.dirname(chosen)
+        if folder:
+            self.qsettings.setValue("dialogs/folder", folder)
 
     def sync(self) -> None:
         self.qsettings.sync()

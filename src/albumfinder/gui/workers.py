@@ -85,6 +85,8 @@ class Pools:
         self.bulk = make_pool("bulk", 1)
         self.interactive = make_pool("interactive", 2)
         self.download = make_pool("download", 1)
+        # Web addresses dropped on the window: never in the way of a local photo's search.
+        self.fetch = make_pool("fetch", 2)
         self._tasks: set[Task] = set()
 
     def _start(
@@ -121,14 +123,19 @@ class Pools:
     def download_task(self, fn, **kwargs) -> Task:
         return self._start(self.download, fn, **kwargs)
 
+    def fetch_task(self, fn, **kwargs) -> Task:
+        return self._start(self.fetch, fn, **kwargs)
+
     def cancel_all(self) -> None:
         for task in list(self._tasks):
             task.cancel()
         self.bulk.clear()
         self.interactive.clear()
         self.download.clear()
+        self.fetch.clear()
 
     def wait(self, msecs: int = 30000) -> bool:
         ok = self.bulk.waitForDone(msecs)
         ok = self.download.waitForDone(msecs) and ok
+        ok = self.fetch.waitForDone(msecs) and ok
         return self.interactive.waitForDone(msecs) and ok

@@ -31,6 +31,14 @@ class ModelSpec:
     ffn: str = "mlp"  # "mlp" | "swiglu"
 
     @property
+    def download_size(self) -> str:
+        """The weights file's approximate size in words: "88 MB", "1.2 GB"."""
+        size = self.weights_bytes or 0
+        if size >= 1e9:
+            return f"{size / 1e9:.1f} GB"
+        return f"{size / 1e6:,.0f} MB"
+
+    @property
     def key(self) -> str:
         """Model name + preprocessing version: vectors are stored and looked up per key."""
         return f"{self.name}/p{self.preprocess_version}"

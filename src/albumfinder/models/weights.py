@@ -12,27 +12,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import http.client
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from albumfinder import paths
+from albumfinder import fetch, paths
 from albumfinder.models.registry import DINOV2_BASE_URL, ModelSpec
 
 if TYPE_CHECKING:
     import torch
 
 CHUNK = 1 << 20
+STALL_S = 30.0  # a download that gets no byte for this long is given up
+STALE_PART_S = 10 * STALL_S  # a .part file untouched for this long belongs to no live download
 RECORD_NAME = "weights-verified.json"
 USER_AGENT = "AlbumFinder (model download)"
 #: A base address that serves the same files as Meta's (a company mirror, a local copy):
@@ -43,7 +42,24 @@ _PREFIXES = ("module.", "backbone.", "teacher.backbone.", "model.", "encoder.")
 
 
 class WeightsError(Exception):
-    """Weights missing, unreachable, corrupt or for another model; the message says which."""
+    """Weights missing, unreachable, corrupt or for another model; the message says which.
+
+    ``reason`` is the same in words for people (the app shows it, with the message behind
+    "Details"); ``str()`` is the technical account the CLI prints.
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or _reason_for(message)
+
+
+def _reason_for(message: str) -> str:
+    """The words for people when the raiser gave none: what is wrong with the file."""
+    if "not found" in message or message.startswith("no weights"):
+        return "The weights file was not found."
+    if "cancelled" in message:
+        return "The download was cancelled."
+    return "This weights file cannot be used: it is damaged or holds another model."
 
 
 class DownloadCancelled(WeightsError):
@@ -123,13 +139,12 @@ def download_weights(
     folder = paths.weights_dir()
     target = folder / spec.weights_filename
     host = urllib.parse.urlsplit(url).netloc or url
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    _remove_stale_parts(folder, target.name)
+    remove_stale_parts(folder)
     handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(handle, "wb") as out:
-            digest = _stream(request, out, host, spec, folder, progress, should_stop)
+            digest = _stream(url, out, host, spec, folder, progress, should_stop)
         _checked_state(spec, tmp)  # refuses a wrong or damaged file before it is in place
         os.chmod(tmp, 0o644)  # mkstemp made it private; it is an ordinary cache file
         os.replace(tmp, target)
@@ -150,18 +165,24 @@ def download_url(spec: ModelSpec) -> str | None:
     return url
 
 
-def _remove_stale_parts(folder: Path, name: str, age_s: float = 600.0) -> None:
-    """Delete what a killed download left (a live one writes at least every 30 s, the
-    read timeout, so anything untouched for 10 minutes is dead)."""
+def remove_stale_parts(folder: Path | None = None, age_s: float = STALE_PART_S) -> None:
+    """Delete what killed downloads left in the weights folder. A live download writes at
+    least every :data:`STALL_S` (or stops), so a part file untouched for longer is dead.
+    Called at each download and when a :class:`~albumfinder.library.Library` opens."""
+    if folder is None:
+        try:
+            folder = paths.cache_dir() / "weights"
+        except OSError:  # no cache folder can be made: nothing to clean either
+            return
     now = time.time()
-    for part in folder.glob(f".{name}.*.part"):
+    for part in folder.glob(".*.part"):
         with contextlib.suppress(OSError):
             if now - part.stat().st_mtime > age_s:
                 part.unlink()
 
 
 def _stream(
-    request: urllib.request.Request,
+    url: str,
     out: Any,
     host: str,
     spec: ModelSpec,
@@ -169,41 +190,62 @@ def _stream(
     progress: Callable[[int, int], None] | None,
     should_stop: Callable[[], bool] | None,
 ) -> str:
-    """Copy the response into ``out``; return its sha256."""
+    """Copy the response into ``out``; return its sha256. Cancel is honoured within a
+    second, even while the server sends nothing (see :mod:`albumfinder.fetch`)."""
     digest = hashlib.sha256()
     done = 0
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            total = int(response.headers.get("Content-Length") or 0)
+        with fetch.open_url(
+            url,
+            deadline_s=None,  # gigabytes on a slow line take long; a stall does not
+            stall_s=STALL_S,
+            should_stop=should_stop,
+            public_only=False,  # a mirror in the local network is allowed
+            user_agent=USER_AGENT,
+        ) as response:
+            total = response.total
             _check_space(folder, total or spec.weights_bytes or 0)
             if progress:
                 progress(0, total)
-            while True:
-                if should_stop and should_stop():
-                    raise DownloadCancelled(f"download of {spec.name} cancelled")
-                chunk = response.read(CHUNK)
-                if not chunk:
-                    break
-                out.write(chunk)
+            for chunk in response.chunks():
+                _write(out, chunk, spec, host, folder)
                 digest.update(chunk)
                 done += len(chunk)
                 if progress:
                     progress(done, total)
-    except urllib.error.HTTPError as exc:
-        raise WeightsError(f"download of {spec.name} failed: {host} answered {exc.code}") from exc
-    except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, IncompleteRead
-        if done:
-            raise WeightsError(f"download of {spec.name} from {host} broke off: {exc}") from exc
-        reason = getattr(exc, "reason", exc)
-        raise WeightsError(
-            f"could not reach {host} to download {spec.name} ({reason}); check the internet "
-            f"connection, or download {request.full_url} yourself and pass it with -p PATH"
+    except fetch.FetchCancelled as exc:
+        raise DownloadCancelled(
+            f"download of {spec.name} cancelled", reason="The download was cancelled."
         ) from exc
-    if total and done != total:
-        raise WeightsError(
-            f"download of {spec.name} from {host} broke off after {done} of {total} bytes"
-        )
+    except fetch.FetchError as exc:
+        raise WeightsError(_download_detail(exc, spec, host, url, done), reason=exc.reason) from exc
     return digest.hexdigest()
+
+
+def _write(out: Any, chunk: bytes, spec: ModelSpec, host: str, folder: Path) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:  # a full disk, a file size limit
+        raise WeightsError(
+            f"download of {spec.name} from {host} broke off: cannot write to {folder}: "
+            f"{exc.strerror or exc}",
+            reason=f"The download stopped: the file cannot be written ({exc.strerror or exc}).",
+        ) from exc
+
+
+def _download_detail(exc: fetch.FetchError, spec: ModelSpec, host: str, url: str, done: int) -> str:
+    """The technical account of a failed download (the CLI's message, the GUI's Details)."""
+    if exc.status is not None:
+        return f"download of {spec.name} failed: {host} answered {exc.status}"
+    if done or "broke off" in exc.reason:
+        return f"download of {spec.name} from {host} broke off: {exc.detail}"
+    if exc.reason == fetch.NO_CONNECTION or exc.reason == fetch.TOO_SLOW:
+        why = exc.detail.removeprefix(f"could not reach {host}: ")
+        return (
+            f"could not reach {host} to download {spec.name} ({why}); check the "
+            f"internet connection, or download {url} yourself and pass it with -p PATH"
+        )
+    return f"download of {spec.name} failed: {exc.detail}"
 
 
 def _check_space(folder: Path, needed: int) -> None:
