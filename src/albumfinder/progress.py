@@ -65,6 +65,19 @@ class ProgressPrinter:
             f"{event.rate:.1f} photos/s, ETA {format_duration(event.eta_s)}{skipped}"
         )
 
+    def count(self, what: str, done: int, total: int) -> None:
+        """Progress of a run over ``total`` items (e.g. the photos of a query folder):
+        redrawn on a terminal, a line every few seconds (and the last one) in a log."""
+        text = f"{what}… {done:,}/{total:,}"
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self._drawn = True
+        elif done == total or now - self._last_line >= 5.0:
+            self.stream.write(text + "\n")
+            self._last_line = now
+        self.stream.flush()
+
     def download(self, done: int, total: int) -> None:
         """Progress of a weights download."""
         if total:
