@@ -33,9 +33,7 @@ def _one_json_object(out: str) -> dict:
     return json.loads(out)
 
 
-def test_search_answers_the_good_queries_and_gives_each_bad_one_its_reason(
-    tmp_path, capsys, album
-):
+def test_search_answers_the_good_queries_and_gives_each_bad_one_its_reason(tmp_path, capsys, album):
     folder, query = album
     run_json(capsys, "index", str(folder), "--model", "builtin", "--json")
     missing = tmp_path / "missing.jpg"
@@ -73,8 +71,8 @@ def test_search_answers_the_good_queries_and_gives_each_bad_one_its_reason(
 def test_a_usage_error_with_json_is_still_one_json_object(capsys):
     assert main(["search", "--json"]) == 2
     captured = capsys.readouterr()
-    assert "the following arguments are required: queries" in (
-        _one_json_object(captured.out)["error"]
+    assert (
+        "the following arguments are required: queries" in (_one_json_object(captured.out)["error"])
     )
     assert "usage:" in captured.err
 
