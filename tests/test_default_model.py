@@ -62,7 +62,9 @@ def test_a_failed_reach_is_remembered_and_then_retried(mirror, monkeypatch):
     # after the memory has passed, the server is asked again, and a success is believed
     up = mirror(200)
     now = embedder_module.time.time()
-    monkeypatch.setattr(embedder_module.time, "time", lambda: now + embedder_module.UNREACHABLE_MEMORY_S + 1)
+    monkeypatch.setattr(
+        embedder_module.time, "time", lambda: now + embedder_module.UNREACHABLE_MEMORY_S + 1
+    )
     assert default_model_name() == ("dinov2-small", None)
     assert up.requests == 1
 
