@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from albumfinder import embedder as embedder_module
-from albumfinder.embedder import default_model_name
+from albumfinder.models import choice as choice_module
+from albumfinder.models.choice import default_model_name
 from albumfinder.models.weights import MIRROR_ENV
 
 
@@ -61,9 +61,9 @@ def test_a_failed_reach_is_remembered_and_then_retried(mirror, monkeypatch):
 
     # after the memory has passed, the server is asked again, and a success is believed
     up = mirror(200)
-    now = embedder_module.time.time()
+    now = choice_module.time.time()
     monkeypatch.setattr(
-        embedder_module.time, "time", lambda: now + embedder_module.UNREACHABLE_MEMORY_S + 1
+        choice_module.time, "time", lambda: now + choice_module.UNREACHABLE_MEMORY_S + 1
     )
     assert default_model_name() == ("dinov2-small", None)
     assert up.requests == 1

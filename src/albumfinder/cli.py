@@ -201,7 +201,29 @@ def _model_name(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _load_embedder(args: argparse.Namespace) -> Embedder:
+def _load_embedder_when_needed(args: argparse.Namespace) -> Embedder:
+    """The model for a search, loaded only if a query is not an indexed photo (no torch to
+    import for a search of the album's own photos). Weights that are not here, or a model
+    to download, are dealt with at once."""
+    from albumfinder.models.choice import LazyEmbedder, default_model_name
+    from albumfinder.models.registry import get_spec
+    from albumfinder.models.weights import weights_available
+
+    name = _model_name(args)
+    if name is None:
+        name, reason = default_model_name(args.model_path)
+        if reason:
+            _say(reason)
+    try:
+        spec = get_spec(name)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    if not weights_available(spec, args.model_path):
+        return _load_embedder(args, spec.name)
+    return LazyEmbedder(spec, lambda: _load_embedder(args, spec.name))  # type: ignore[return-value]
+
+
+def _load_embedder(args: argparse.Namespace, model_name: str | None = None) -> Embedder:
     from albumfinder.embedder import load_embedder
     from albumfinder.models.weights import WeightsError
     from albumfinder.progress import ProgressPrinter
@@ -209,7 +231,7 @@ def _load_embedder(args: argparse.Namespace) -> Embedder:
     printer = ProgressPrinter()
     try:
         embedder = load_embedder(
-            _model_name(args),
+            model_name or _model_name(args),
             model_path=args.model_path,
             device=args.device,
             precision=args.precision,
@@ -570,7 +592,7 @@ def run_search(args: argparse.Namespace) -> int:
     plan = plan_queries(args.queries)
     if not plan.photos:
         return _nothing_to_answer(args, plan)
-    embedder = _load_embedder(args)
+    embedder = _load_embedder_when_needed(args)
     answers = Answers(embedder.spec.name, skipped=plan.skipped)
     library = _open_library()
     try:
