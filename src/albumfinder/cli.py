@@ -703,7 +703,7 @@ def run_embed(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from albumfinder.models.registry import MODELS, get_spec
+    from albumfinder.models.registry import LISTED_MODELS, get_spec
     from albumfinder.models.weights import (
         WeightsError,
         download_url,
@@ -728,7 +728,7 @@ def run_models(args: argparse.Namespace) -> int:
             printer.finish()
         _say(f"Saved {spec.name} weights to {path}")
     rows = []
-    for spec in MODELS.values():
+    for spec in map(get_spec, LISTED_MODELS):
         found = find_weights(spec)
         rows.append(
             {
