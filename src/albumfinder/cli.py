@@ -340,8 +340,6 @@ class Answers:
 
 
 def _search_each(
-    library: Library,
-    embedder: Embedder,
     plan: QueryPlan,
     answers: Answers,
     search: Callable[[str], list],
@@ -546,7 +544,7 @@ def run_seed(args: argparse.Namespace) -> int:
             def picture(block: dict) -> None:
                 _write_picture(args, block, targets[block["query"]], out_dir, answers)
 
-            _search_each(library, embedder, plan, answers, search, after_each=picture)
+            _search_each(plan, answers, search, after_each=picture)
         finally:
             library.close()
     answers.failed = plan.failed + answers.failed
@@ -607,7 +605,7 @@ def run_search(args: argparse.Namespace) -> int:
         def search(query: str) -> list:
             return library.search(embedder, query, n=args.num, folders=args.folder)
 
-        _search_each(library, embedder, plan, answers, search)
+        _search_each(plan, answers, search)
     finally:
         library.close()
     answers.failed = plan.failed + answers.failed
