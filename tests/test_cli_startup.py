@@ -26,9 +26,9 @@ SEARCH = (
 )
 
 
-def _search_in_a_fresh_process(*argv: str) -> tuple[dict, dict]:
+def _run_in_a_fresh_process(*argv: str) -> tuple[dict, dict]:
     result = subprocess.run(
-        [sys.executable, "-c", SEARCH, "search", *argv, "--model", "builtin", "--json"],
+        [sys.executable, "-c", SEARCH, *argv, "--model", "builtin", "--json"],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
@@ -44,7 +44,7 @@ def test_a_search_of_indexed_photos_loads_no_model(tmp_path, capsys):
     run_json(capsys, "index", str(folder), "--model", "builtin", "--json")
     in_process = run_json(capsys, "search", str(photos[0]), "--model", "builtin", "--json")
 
-    answer, process = _search_in_a_fresh_process(str(photos[0]))
+    answer, process = _run_in_a_fresh_process("search", str(photos[0]))
     assert process == {"status": 0, "torch": False}
     fresh = [r["path"] for r in answer["queries"][0]["results"]]
     assert fresh == [r["path"] for r in in_process["queries"][0]["results"]]
@@ -52,7 +52,7 @@ def test_a_search_of_indexed_photos_loads_no_model(tmp_path, capsys):
 
     outside = tmp_path / "new.jpg"  # a photo the index does not hold: the model loads
     make_photo(7).save(outside)
-    answer, process = _search_in_a_fresh_process(str(outside))
+    answer, process = _run_in_a_fresh_process("search", str(outside))
     assert process == {"status": 0, "torch": True}
     assert len(answer["queries"][0]["results"]) == 5
 
@@ -70,3 +70,17 @@ def test_numpy_and_torch_top_k_agree(with_rows):
     assert set(plain_index) == set(fast_index)
     assert list(plain_scores) == sorted(plain_scores, reverse=True)
     assert np.allclose(plain_scores, fast_scores, atol=0.05)
+
+
+def test_a_seed_rerun_on_an_unchanged_folder_loads_no_model(tmp_path):
+    folder = tmp_path / "Downloads"
+    photos = make_album(folder, 4)
+    argv = ["-q", str(photos[1]), "-d", str(folder), "-o", str(tmp_path / "out")]
+    first, process = _run_in_a_fresh_process(*argv)
+    assert process == {"status": 0, "torch": True}  # the folder had to be indexed
+    again, process = _run_in_a_fresh_process(*argv)
+    assert process == {"status": 0, "torch": False}
+    before, after = first["queries"][0]["results"], again["queries"][0]["results"]
+    assert [r["path"] for r in after] == [r["path"] for r in before]
+    assert all(abs(a["score"] - b["score"]) < 1e-3 for a, b in zip(after, before, strict=True))
+    assert Path(again["queries"][0]["picture"]).is_file()

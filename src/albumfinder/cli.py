@@ -202,9 +202,10 @@ def _model_name(args: argparse.Namespace) -> str | None:
 
 
 def _load_embedder_when_needed(args: argparse.Namespace) -> Embedder:
-    """The model for a search, loaded only if a query is not an indexed photo (no torch to
-    import for a search of the album's own photos). Weights that are not here, or a model
-    to download, are dealt with at once."""
+    """The model for a search, loaded only when a photo needs embedding (a query that is not
+    an indexed photo, a new photo in the seed form's folder): no torch to import for a search
+    of indexed photos. Weights that are not here, or a model to download, are dealt with at
+    once."""
     from albumfinder.models.choice import LazyEmbedder, default_model_name
     from albumfinder.models.registry import get_spec
     from albumfinder.models.weights import weights_available
@@ -514,7 +515,7 @@ def run_seed(args: argparse.Namespace) -> int:
     plan = plan_queries([args.query])
     if not plan.photos:
         return _nothing_to_answer(args, plan)
-    embedder = _load_embedder(args)
+    embedder = _load_embedder(args) if args.disable_cache else _load_embedder_when_needed(args)
     out_dir = output_root / Path(database).name / output_model_name(embedder)
     # Result pictures are never photos of the album, nor queries (-o inside -d or -q).
     _mark_output_folder(out_dir, create=False)

@@ -5,7 +5,8 @@ The default-model decision lives here, once: DINOv2 small when its weights are h
 be fetched, else the built-in model, with the reason. A failed reach of the download server
 is remembered for a while, so an offline machine does not wait for the network on every run.
 :class:`LazyEmbedder` lets a search whose queries are all indexed photos answer without
-loading the model (or torch, about 1.5 s of a CLI run).
+loading the model (or torch, about 1.5 s of a CLI run), and a rerun of the seed form on an
+unchanged folder index nothing before it needs the model.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -133,6 +135,7 @@ class LazyEmbedder:
         self.spec = spec
         self._load = load
         self._embedder: Embedder | None = None
+        self._lock = threading.Lock()  # decoding threads may be the first to ask
 
     @property
     def model_key(self) -> str:
@@ -147,8 +150,9 @@ class LazyEmbedder:
         return self._embedder is not None
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or name in ("_load", "_embedder", "spec"):
+        if name.startswith("__") or name in ("_load", "_embedder", "_lock", "spec"):
             raise AttributeError(name)
-        if self._embedder is None:
-            self._embedder = self._load()
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = self._load()
         return getattr(self._embedder, name)
