@@ -5,6 +5,7 @@ album, every query gets its own result picture, and reruns do not repeat old ski
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -77,8 +78,11 @@ def test_a_usage_error_with_json_is_still_one_json_object(capsys):
     assert "usage:" in captured.err
 
 
-def test_the_seed_form_answers_the_good_photos_of_a_query_folder(tmp_path, capsys, album):
+def test_the_seed_form_answers_the_good_photos_of_a_query_folder(
+    tmp_path, capsys, album, monkeypatch
+):
     folder, _ = album
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)  # a terminal
     queries = tmp_path / "queries"
     save_photo(queries / "good.jpg", 101)
     (queries / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
@@ -124,7 +128,9 @@ def test_a_seed_search_never_leaks_into_album_searches(tmp_path, capsys, album):
 
     # forget: an album folder is refused, its photos kept
     assert main(["forget", str(folder)]) == 1
-    assert "is an album folder" in capsys.readouterr().err
+    assert "is an album folder: its photos are the album's and are kept" in (
+        capsys.readouterr().err
+    )
     assert run_json(capsys, "status", "--json")["folders"][0]["indexed"] == 6
     assert run_json(capsys, "forget", str(tmp_path), "--json") == {
         "forgotten": 4,

@@ -133,8 +133,8 @@ class Library:
         if holder is not None:
             what = "is an album folder" if holder == path else f"lies in the album folder {holder}"
             raise ValueError(
-                f"{path} {what}: its photos are the album's and are kept. Remove the folder "
-                "from the album to drop them."
+                f"{path} {what}: its photos are the album's and are kept. To drop them, "
+                "remove the folder from the album (Album Finder's window: select it, Remove)."
             )
         rows = self._outside_rows(path)
         self.store.remove_files(r.id for r in rows)

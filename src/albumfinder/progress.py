@@ -29,6 +29,7 @@ class ProgressPrinter:
         self._last_line = 0.0
         self._drawn = False
         self._unprinted: str | None = None  # not a terminal: the latest line not yet shown
+        self._counted = False  # not a terminal: a line of count() was printed
 
     def __call__(self, event: IndexProgress) -> None:
         if event.phase == "scanning":
@@ -73,9 +74,12 @@ class ProgressPrinter:
         if self.tty:
             self.stream.write("\r\033[K" + text)
             self._drawn = True
-        elif done == total or now - self._last_line >= 5.0:
+        elif not self._last_line:  # a log hears of a run only once it has lasted 5 s
+            self._last_line = now
+        elif now - self._last_line >= 5.0 or (done == total and self._counted):
             self.stream.write(text + "\n")
             self._last_line = now
+            self._counted = True
         self.stream.flush()
 
     def download(self, done: int, total: int) -> None:
