@@ -160,7 +160,8 @@ def test_errors_are_one_clear_line(tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert "database not found" in err and "Traceback" not in err
-    assert main(["search", str(tmp_path), "--model", "no-such-model"]) == 1
+    photo = save_photo(tmp_path / "photo.jpg", 1)
+    assert main(["search", str(photo), "--model", "no-such-model"]) == 1
     assert "no-such-model" in capsys.readouterr().err
 
 

@@ -39,7 +39,8 @@ def album(tmp_path):
     [
         ["-q", "{missing}", "-d", "{album}"],
         ["-q", "{missing}", "-d", "{album}", "--json"],
-        ["search", "{query}", "{missing}"],
+        ["search", "{missing}"],
+        ["search", "{missing}", "--json"],
         ["embed", "{missing}", "--json"],
     ],
 )
@@ -52,12 +53,17 @@ def test_a_missing_query_is_one_error_line_before_any_work(
     argv = [a.format(**names) for a in argv] + ["--model", "builtin"]
     assert main(argv) == 1
     captured = capsys.readouterr()
-    assert captured.out == ""  # not even a JSON object: nothing was searched
+    what = "photo" if argv[0] == "embed" else "query"
     assert captured.err.strip().splitlines() == [
-        f"albumfinder-cli: error: query not found: {missing}"
-        if argv[0] != "embed"
-        else f"albumfinder-cli: error: photo not found: {missing}"
+        f"albumfinder-cli: error: {what} not found: {missing}"
     ]
+    if "--json" in argv:  # exactly one JSON object, saying what went wrong
+        assert captured.out.count("\n") == 1
+        data = json.loads(captured.out)
+        assert data["error"] == f"{what} not found: {missing}"
+        assert data.get("queries", []) == []
+    else:
+        assert captured.out == ""  # nothing was searched
     # nothing slow happened: the database was not indexed
     assert not (album_home / "data" / "index.sqlite3").exists()
 
@@ -105,7 +111,7 @@ def test_scan_skips_a_result_picture_folder_unless_it_is_the_root(tmp_path):
     assert sorted(scan([results]).files) == [str(results / "a_output.jpg")]
 
 
-def test_an_unwritable_output_root_is_a_clear_error(tmp_path, capsys, album):
+def test_an_unwritable_output_root_is_a_clear_error(tmp_path, capsys, album, album_home):
     folder, query = album
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
@@ -115,13 +121,13 @@ def test_an_unwritable_output_root_is_a_clear_error(tmp_path, capsys, album):
     assert capsys.readouterr().err.strip() == (
         f"albumfinder-cli: error: -o/--output-root is not a folder: {blocker}"
     )
-    # a path under a file: the search still answers, the picture is one error line
+    # a path under a file: refused before any work too (not after indexing the database)
     assert main([*argv, "-o", str(blocker / "out"), "--json"]) == 1
     captured = capsys.readouterr()
     data = json.loads(captured.out)
-    assert len(data["queries"][0]["results"]) == 1 and "picture" not in data["queries"][0]
-    assert "albumfinder-cli: error: cannot write the result picture" in captured.err
-    assert "Traceback" not in captured.err
+    assert data == {"error": f"-o/--output-root cannot be written: {blocker / 'out'} ({blocker})"}
+    assert captured.err.strip() == f"albumfinder-cli: error: {data['error']}"
+    assert not (album_home / "data" / "index.sqlite3").exists()  # nothing was indexed
 
 
 def test_status_lists_what_index_skipped_including_broken_links(tmp_path, capsys, album):

@@ -62,6 +62,7 @@ def test_resized_and_recompressed_copies_are_top_hits(tmp_path, embedder):
     query = tmp_path / "query.jpg"
     original.save(query, quality=95)
     library = Library()
+    library.add_folder(album)  # album searches look under the album's folders only
     library.index(embedder, [album])
     hits = library.search(embedder, query, n=3)
     assert {h.path for h in hits} == {
@@ -76,6 +77,7 @@ def test_query_inside_the_album_is_never_its_own_hit_but_a_copy_is(tmp_path, emb
     photos = make_album(album, 6)
     shutil.copy(photos[3], album / "copy.jpg")
     library = Library()
+    library.add_folder(album)
     library.index(embedder, [album])
     hits = library.search(embedder, photos[3], n=3)
     assert str(photos[3]) not in [h.path for h in hits]

@@ -25,8 +25,9 @@ from PIL import Image
 
 from albumfinder import paths
 from albumfinder.models import build_model
-from albumfinder.models.choice import (  # noqa: F401 (re-exported; they need no torch)
+from albumfinder.models.choice import (  # noqa: F401 - re-exported: the decision's old home
     DEFAULT_MODEL,
+    UNREACHABLE_MEMORY_S,
     can_download,
     default_model_name,
 )

@@ -24,7 +24,7 @@ from albumfinder.lazy_embedder import LazyEmbedder
 from albumfinder.models.weights import remove_stale_parts
 from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
 from albumfinder.search import SearchHit, VectorMatrix, search_vectors
-from albumfinder.store import IndexStore, IndexUnavailableError, stored_vector
+from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, stored_vector
 
 if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
@@ -152,6 +152,67 @@ class Library:
         others = [f for f in self.folders() if f != path]
         return [p for p in photos if is_under(p, path) and not any(is_under(p, o) for o in others)]
 
+    # -- photos cached outside the album (seed-form searches) ---------------------------
+    def album_folder_holding(self, path: str | os.PathLike[str]) -> str | None:
+        """The album folder ``path`` lies in (or is), if any."""
+        target = normalize_path(path)
+        return next((f for f in self.folders() if is_under(target, f)), None)
+
+    def _outside_rows(self, under: str | None = None, model_key: str = "") -> list[FileRow]:
+        album = self.folders()
+        rows = self.store.files_under([under or os.sep], model_key=model_key)
+        return [r for r in rows.values() if not any(is_under(r.path, f) for f in album)]
+
+    def count_outside_album(self) -> int:
+        """Photos indexed by a one-off search of a folder (the CLI's ``-q … -d FOLDER``)
+        that lie under no album folder: their vectors are cached for a fast re-run, and they
+        are never results of an album search."""
+        cached = set()
+        for model_key in self.store.model_keys():
+            cached.update(r.id for r in self._outside_rows(model_key=model_key) if r.has_vector)
+        return len(cached)
+
+    def album_photo_count(self, model_key: str) -> int:
+        """Photos of the album's folders that have a vector of ``model_key``."""
+        album = self.folders()
+        if not album:
+            return 0
+        rows = self.vectors(model_key).rows_under(album)
+        return len(rows) if rows is not None else 0
+
+    def forget(self, folder: str | os.PathLike[str]) -> int:
+        """Drop the cached vectors of photos under ``folder`` that no album folder holds;
+        returns how many photos were dropped. The photos themselves are not touched.
+
+        Raises ValueError when ``folder`` is (or lies in) an album folder: its photos are
+        the album's, and removing the folder from the album is what drops them.
+        """
+        path = normalize_path(folder)
+        holder = self.album_folder_holding(path)
+        if holder is not None:
+            what = "is an album folder" if holder == path else f"lies in the album folder {holder}"
+            raise ValueError(
+                f"{path} {what}: its photos are the album's and are kept. To drop them, "
+                "remove the folder from the album (Album Finder's window: select it, Remove)."
+            )
+        rows = self._outside_rows(path)
+        self.store.remove_files(r.id for r in rows)
+        return len(rows)
+
+    def _album_roots(self, folders: Sequence[str] | None) -> list[str]:
+        """The folders an album search looks in: the album's folders, narrowed to
+        ``folders`` when given (a folder outside the album adds nothing)."""
+        album = self.folders()
+        if not folders:
+            return album
+        roots = []
+        for folder in folders:
+            if any(is_under(folder, a) for a in album):
+                roots.append(folder)
+            else:
+                roots += [a for a in album if is_under(a, folder)]
+        return roots
+
     # -- indexing ----------------------------------------------------------------------
     def index(
         self,
@@ -247,15 +308,20 @@ class Library:
         n: int = 10,
         folders: Sequence[str | os.PathLike[str]] | None = None,
         exclude: Sequence[str | os.PathLike[str]] | None = None,
+        album_only: bool = True,
     ) -> list[SearchHit]:
         """The ``n`` indexed photos most like ``query``, best first.
 
-        ``folders`` limits results to photos under those folders (default: all indexed);
-        nothing under an ``exclude`` folder is a result. The query file itself never is.
+        Results are photos of the album's folders (narrowed to ``folders`` when given); with
+        ``album_only=False`` (a one-off search of a folder) they are photos under ``folders``,
+        album or not. Nothing under an ``exclude`` folder is a result; the query file never is.
         """
-        vector = self.embed_query(embedder, query)
+        requested = [normalize_path(f) for f in folders] if folders else None
+        roots = self._album_roots(requested) if album_only else requested
+        vector = self.embed_query(embedder, query)  # a bad query says so, album or not
+        if album_only and not roots:
+            return []  # no album folder to look in: cached photos outside it are no results
         query_file = None if isinstance(query, (Image.Image, bytes)) else normalize_path(query)
-        roots = [normalize_path(f) for f in folders] if folders else None
         return search_vectors(
             self.vectors(embedder.model_key),
             vector,

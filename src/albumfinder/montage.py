@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -45,6 +46,20 @@ def fit_tile(image: Image.Image, size: int) -> Image.Image:
     return tile
 
 
+def load_tile(path: str, size: int) -> Image.Image:
+    """The photo at ``path`` as a tile, decoded at reduced scale where the format allows
+    (JPEG: at most twice the tile size); a black tile if it cannot be read."""
+    try:
+        return fit_tile(open_photo(path, min_size=size), size)
+    except ImageLoadError:
+        return Image.new("RGB", (size, size), TILE_BACKGROUND)
+
+
+def _decoders(count: int) -> int:
+    """Tiles decode in parallel (Pillow decodes without holding the GIL)."""
+    return max(1, min(count, os.cpu_count() or 1, 4))
+
+
 def _ellipsize(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> str:
     if draw.textlength(text, font=font) <= width:
         return text
@@ -64,11 +79,9 @@ def make_montage(
     font_size = max(10, size // 16)
     caption = 2 * font_size + 3 * max(2, font_size // 3)
     tiles: list[tuple[Image.Image, str, str]] = [(fit_tile(query, size), "Query", query_name)]
-    for rank, hit in enumerate(hits, start=1):
-        try:
-            tile = fit_tile(open_photo(hit.path, min_size=size), size)
-        except ImageLoadError:
-            tile = Image.new("RGB", (size, size), TILE_BACKGROUND)
+    with ThreadPoolExecutor(max_workers=_decoders(len(hits))) as pool:
+        hit_tiles = list(pool.map(lambda hit: load_tile(hit.path, size), hits))
+    for rank, (hit, tile) in enumerate(zip(hits, hit_tiles, strict=True), start=1):
         tiles.append((tile, f"#{rank}  {hit.score:.3f}", os.path.basename(hit.path)))
     width = len(tiles) * size + (len(tiles) - 1) * margin
     out = Image.new("RGB", (width, size + caption), BACKGROUND)

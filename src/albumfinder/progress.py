@@ -29,6 +29,7 @@ class ProgressPrinter:
         self._last_line = 0.0
         self._drawn = False
         self._unprinted: str | None = None  # not a terminal: the latest line not yet shown
+        self._counted = False  # not a terminal: a line of count() was printed
 
     def __call__(self, event: IndexProgress) -> None:
         if event.phase == "scanning":
@@ -64,6 +65,22 @@ class ProgressPrinter:
             f"Indexing {bar} {event.done}/{event.total} "
             f"{event.rate:.1f} photos/s, ETA {format_duration(event.eta_s)}{skipped}"
         )
+
+    def count(self, what: str, done: int, total: int) -> None:
+        """Progress of a run over ``total`` items (e.g. the photos of a query folder):
+        redrawn on a terminal, a line every few seconds (and the last one) in a log."""
+        text = f"{what}… {done:,}/{total:,}"
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write("\r\033[K" + text)
+            self._drawn = True
+        elif not self._last_line:  # a log hears of a run only once it has lasted 5 s
+            self._last_line = now
+        elif now - self._last_line >= 5.0 or (done == total and self._counted):
+            self.stream.write(text + "\n")
+            self._last_line = now
+            self._counted = True
+        self.stream.flush()
 
     def download(self, done: int, total: int) -> None:
         """Progress of a weights download."""

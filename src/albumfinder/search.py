@@ -8,6 +8,7 @@ traffic, which is what bounds the speed of this search.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,14 +56,18 @@ def top_k(
     """The ``k`` best rows of ``matrix`` for ``query``: (row indices, scores), best first.
 
     torch's float16 matrix-vector product reads the half-size matrix once (numpy would first
-    convert it to float32, which is 100x slower); ``rows`` restricts the candidates.
+    convert it to float32, which is 100x slower); ``rows`` restricts the candidates. When
+    torch is not loaded (a CLI search of indexed photos needs no model), numpy answers
+    instead: importing torch would cost more than the conversion.
     """
-    import torch  # the embedder has loaded it already; kept lazy so `--help` stays instant
-
     n_rows = matrix.shape[0] if rows is None else len(rows)
     k = min(k, n_rows)
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if "torch" not in sys.modules:
+        return _top_k_numpy(matrix, query, k, rows)
+    import torch  # the embedder has loaded it already; kept lazy so `--help` stays instant
+
     table = torch.from_numpy(np.ascontiguousarray(matrix))
     vector = torch.from_numpy(np.asarray(query, dtype=np.float32).reshape(-1)).to(table.dtype)
     with torch.inference_mode():
@@ -72,6 +77,16 @@ def top_k(
         best, index = torch.topk(scores, k)
     index = index.numpy()
     return (index if rows is None else rows[index]), best.numpy()
+
+
+def _top_k_numpy(
+    matrix: np.ndarray, query: np.ndarray, k: int, rows: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    candidates = matrix if rows is None else matrix[rows]
+    scores = candidates.astype(np.float32) @ np.asarray(query, dtype=np.float32).reshape(-1)
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return (best if rows is None else rows[best]), scores[best]
 
 
 def search_vectors(

@@ -33,13 +33,14 @@ from albumfinder.gui.library_panel import LibraryPanel, SkippedDialog
 from albumfinder.gui.result_strip import ResultStrip
 from albumfinder.gui.settings import MAX_N, Settings
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
+from albumfinder.models.registry import LISTED_MODELS
 from albumfinder.paths import downloads_off
 
 RESCAN_KEYS = [QKeySequence("F5"), QKeySequence("Ctrl+R")]
 RESULTS_MIN_WIDTH = 430
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
-MODEL_CHOICES = ("builtin", "dinov2-small", "dinov2-base", "dinov2-large", "dinov2-giant")
+MODEL_CHOICES = LISTED_MODELS  # the registry says which models are offered
 PHOTO_FILTER = (
     "Photos (*.jpg *.jpeg *.png *.webp *.heic *.heif *.tif *.tiff *.bmp *.gif);;All files (*)"
 )

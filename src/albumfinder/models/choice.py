@@ -1,32 +1,79 @@
-"""Which model to use when none is named: DINOv2 small when its weights are here or can
-be fetched, else the built-in model. No torch here, so that choosing a model (for a rescan
-that may need none) costs nothing; :mod:`albumfinder.embedder` re-exports these.
+"""Which model to use, decided without importing torch.
+
+The default-model decision lives here, once: DINOv2 small when its weights are here or can
+be fetched, else the built-in model, with the reason. A failed reach of the download server
+is remembered for a while, so an offline machine does not wait for the network on every run.
+(:class:`albumfinder.lazy_embedder.LazyEmbedder` loads the chosen model only when needed.)
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import threading
+import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
 from albumfinder.models.registry import MODELS, ModelSpec, get_spec
 from albumfinder.models.weights import download_url, find_weights
 
+if TYPE_CHECKING:
+    from albumfinder.embedder import Embedder
+
 DEFAULT_MODEL = "dinov2-small"
 
 
-def can_download(spec: ModelSpec, timeout: float = 3.0) -> bool:
-    """A quick HEAD request: can the weights be fetched from here right now?"""
+#: after a failed reach of the download server, runs within this many seconds do not try
+#: again (offline, every CLI run would otherwise wait for the network first)
+UNREACHABLE_MEMORY_S = 30 * 60
+UNREACHABLE_FILE = "download-unreachable.json"
+
+
+def _unreachable_record() -> Path:
+    return paths.cache_dir() / UNREACHABLE_FILE
+
+
+def _failed_recently(url: str) -> bool:
+    try:
+        record = json.loads(_unreachable_record().read_text(encoding="utf-8"))
+        age = time.time() - float(record["at"])
+        return record.get("url") == url and 0 <= age < UNREACHABLE_MEMORY_S
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def _remember_reach(url: str, reached: bool) -> None:
+    record = _unreachable_record()
+    with contextlib.suppress(OSError):
+        if reached:
+            record.unlink(missing_ok=True)
+        else:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps({"url": url, "at": time.time()}), encoding="utf-8")
+
+
+def can_download(spec: ModelSpec, timeout: float = 1.5) -> bool:
+    """A quick HEAD request: can the weights be fetched from here right now?
+
+    A failure is remembered for :data:`UNREACHABLE_MEMORY_S` in the cache folder, so an
+    offline machine pays for the check once, not on every run.
+    """
     url = download_url(spec)
-    if paths.downloads_off() or not url:
+    if paths.downloads_off() or not url or _failed_recently(url):
         return False
     request = urllib.request.Request(url, method="HEAD")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return 200 <= response.status < 400
+            reached = 200 <= response.status < 400
     except (OSError, ValueError):
-        return False
+        reached = False
+    _remember_reach(url, reached)
+    return reached
 
 
 def _spec_for_file(model_path: str | os.PathLike[str] | None) -> ModelSpec | None:
@@ -43,7 +90,8 @@ def default_model_name(
     """(model name, None), or ("builtin", why DINOv2 is not used and how to get it).
 
     DINOv2 small when its weights are here, or (``allow_download``) can be fetched: the
-    check is one HEAD request of at most 3 s, skipped when ALBUMFINDER_OFFLINE=1.
+    check is one HEAD request of at most 1.5 s, skipped when ALBUMFINDER_OFFLINE=1 or when
+    it failed in the last half hour (:func:`can_download`).
     """
     named = _spec_for_file(model_path)
     if named is not None and Path(model_path or "").expanduser().is_file():
@@ -67,6 +115,7 @@ def default_model_name(
     if can_download(spec):
         return spec.name, None
     return "builtin", (
-        "DINOv2 weights not found and could not be downloaded (offline); using the built-in "
+        "DINOv2 weights not found and the download server could not be reached (offline?; "
+        f"not tried again for {UNREACHABLE_MEMORY_S // 60} minutes); using the built-in "
         f"model. {how}"
     )

@@ -99,6 +99,19 @@ for _registers in (False, True):
         _spec = _dinov2_spec(_size, _registers)
         MODELS[_spec.name] = _spec
 
+#: The models the faces offer (`albumfinder-cli models`, the window's model list), in order.
+#: The DINOv2 variants with registers are not offered: for finding look-alike photos they
+#: add nothing over the same size without, and double the list. They stay usable by name
+#: (``--model dinov2-small-reg``, or ``-p`` a ``*_reg4_pretrain.pth`` file) for anyone who
+#: has those weights.
+LISTED_MODELS: tuple[str, ...] = (
+    "builtin",
+    "dinov2-small",
+    "dinov2-base",
+    "dinov2-large",
+    "dinov2-giant",
+)
+
 SEED_SIZES = {
     "small": "dinov2-small",
     "base": "dinov2-base",
