@@ -58,6 +58,10 @@ class LazyEmbedder:
         return self.spec.input_size
 
     @property
+    def dim(self) -> int:
+        return self.spec.dim
+
+    @property
     def loaded(self) -> bool:
         return self._embedder is not None
 

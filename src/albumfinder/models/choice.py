@@ -11,19 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
 from albumfinder.models.registry import MODELS, ModelSpec, get_spec
 from albumfinder.models.weights import download_url, find_weights
-
-if TYPE_CHECKING:
-    from albumfinder.embedder import Embedder
 
 DEFAULT_MODEL = "dinov2-small"
 
