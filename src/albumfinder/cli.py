@@ -302,7 +302,7 @@ def run_seed(args: argparse.Namespace) -> int:
     """dinov2_retrieval's form: index DATABASE, search each query, write result pictures."""
     from albumfinder.images import ImageLoadError, open_photo
     from albumfinder.montage import make_montage
-    from albumfinder.scan import is_under, normalize_path
+    from albumfinder.scan import is_under, normalize_path, root_problem
 
     if args.num < 1:
         raise CliError("-n/--num must be at least 1")
@@ -311,6 +311,9 @@ def run_seed(args: argparse.Namespace) -> int:
     database = normalize_path(args.database)
     if not os.path.exists(database):
         raise CliError(f"database not found: {database}")
+    problem = root_problem(database)
+    if problem is not None:
+        raise CliError(f"-d/--database is {problem}: {database}")
     output_root = Path(normalize_path(args.output_root))
     if output_root.exists() and not output_root.is_dir():
         raise CliError(f"-o/--output-root is not a folder: {output_root}")

@@ -235,11 +235,12 @@ def _decode(stream, path, min_size: int | None) -> Image.Image:
     if min_size and image.format in ("JPEG", "MPO"):
         image.draft("RGB", (min_size, min_size))  # decoded at 1/2, 1/4 or 1/8 scale
     needed = decoded_bytes(image)
-    if needed <= memory_budget.LARGE_DECODE_BYTES:
-        with memory_budget.DECODE_BUDGET.reserve(2 * needed):  # the pixels, then RGB
+    budget = memory_budget.DECODE_BUDGET
+    if needed <= budget.large:
+        with budget.reserve(2 * needed):  # the pixels, then as RGB
             image.load()
             return to_rgb(ImageOps.exif_transpose(image))
-    with memory_budget.DECODE_BUDGET.reserve(needed + _STRIP_BYTES):
+    with budget.reserve(needed + _STRIP_BYTES):
         image.load()
         return _reduced_upright_rgb(image, min_size)
 
