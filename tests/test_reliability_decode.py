@@ -7,6 +7,7 @@ and pipes, sockets and devices are listed as what they are. Every file is made h
 
 from __future__ import annotations
 
+import builtins
 import os
 import socket
 import subprocess
@@ -179,22 +180,26 @@ def test_budget_waits_while_a_large_decode_runs():
 
 # -- 10.6: a read that never returns -------------------------------------------------------
 class HungMount:
-    """``os.open`` of one file never returns until released: what a hung NFS/SMB/FUSE
-    mount or an online-only cloud file does (the boundary to the OS, faked)."""
+    """Opening one file never returns until released: what a hung NFS/SMB/FUSE mount or
+    an online-only cloud file does (the boundary to the OS, faked: ``os.open`` and the
+    built-in ``open``, for that one path)."""
 
     def __init__(self, monkeypatch, stuck: Path) -> None:
         self.stuck = os.fspath(stuck)
         self.entered = threading.Event()
         self.release = threading.Event()
-        real_open = os.open
+        monkeypatch.setattr(os, "open", self._hanging(os.open))
+        monkeypatch.setattr(builtins, "open", self._hanging(builtins.open))
 
-        def hanging_open(path, flags, *args, **kwargs):
-            if os.fspath(path) == self.stuck and not self.release.is_set():
+    def _hanging(self, real_open):
+        def hanging_open(path, *args, **kwargs):
+            is_stuck = isinstance(path, (str, Path)) and os.fspath(path) == self.stuck
+            if is_stuck and not self.release.is_set():
                 self.entered.set()
                 self.release.wait(600)
-            return real_open(path, flags, *args, **kwargs)
+            return real_open(path, *args, **kwargs)
 
-        monkeypatch.setattr(os, "open", hanging_open)
+        return hanging_open
 
 
 def test_a_read_that_never_returns_is_skipped_at_its_deadline_and_retried(
@@ -255,20 +260,22 @@ def test_a_fifo_swapped_in_after_the_scan_is_skipped(tmp_path, embedder):
 
 _CHILD = textwrap.dedent(
     """
-    import os, signal, sys, threading
+    import builtins, os, signal, sys, threading
     from albumfinder.embedder import load_embedder
     from albumfinder.library import Library
     from PIL import Image
     album, index_file, how = sys.argv[1], sys.argv[2], sys.argv[3]
     stuck = os.path.join(album, "photo 0.png")
     entered = threading.Event()
-    real_open = os.open
-    def hanging_open(path, flags, *args, **kwargs):
-        if os.fspath(path) == stuck:
-            entered.set()
-            threading.Event().wait()  # never returns, like a read from a hung mount
-        return real_open(path, flags, *args, **kwargs)
-    os.open = hanging_open
+    def hanging(real_open):
+        def hanging_open(path, *args, **kwargs):
+            if isinstance(path, str) and path == stuck:
+                entered.set()
+                threading.Event().wait()  # never returns, like a read from a hung mount
+            return real_open(path, *args, **kwargs)
+        return hanging_open
+    os.open = hanging(os.open)
+    builtins.open = hanging(builtins.open)
     if how == "ctrl-c":
         def interrupt():
             entered.wait()
