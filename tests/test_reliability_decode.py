@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import albumfinder
 from albumfinder import indexer, memory_budget
 from albumfinder.images import NOT_REGULAR_FILE, READ_TIMEOUT, ImageLoadError, open_photo
 from albumfinder.library import Library
@@ -298,7 +299,8 @@ _CHILD = textwrap.dedent(
 def test_cancel_and_ctrl_c_end_the_program_with_a_thread_stuck_in_a_read(tmp_path, how, said):
     album = tmp_path / "album"
     _album(album, 3, 380)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "tests")])}
+    source = Path(albumfinder.__file__).resolve().parents[1]  # the code under test
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(source), str(ROOT / "tests")])}
     try:
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, str(album), str(tmp_path / "index.sqlite3"), how],
