@@ -1,4 +1,5 @@
 import io
+import os
 
 import numpy as np
 import pytest
@@ -93,3 +94,84 @@ def test_bytes_from_a_paste(tmp_path):
     assert open_photo_bytes(buffer.getvalue()).size == (80, 60)
     with pytest.raises(ImageLoadError):
         open_photo_bytes(b"nope")
+
+
+# -- issue 9, point 10: every type Pillow (or the RAW reader) can show is indexed ---------
+def _tiff_with_jpeg_preview(path, image):
+    """What a DNG (or another TIFF-based RAW) holds first: a JPEG-compressed RGB picture,
+    here with the DNGVersion tag a real DNG carries (the raw data itself is left out)."""
+    from PIL import TiffImagePlugin
+
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    ifd[50706] = b"\x01\x04\x00\x00"  # DNGVersion 1.4.0.0
+    ifd.tagtype[50706] = 1  # BYTE
+    image.save(path, format="TIFF", compression="jpeg", quality=92, tiffinfo=ifd)
+    return path
+
+
+def test_mpo_apng_avifs_and_raw_previews_are_indexed(tmp_path):
+    from albumfinder.embedder import load_embedder
+    from albumfinder.library import Library
+
+    embedder = load_embedder("builtin", allow_download=False)
+    album = tmp_path / "album"
+    album.mkdir()
+    frames = [make_photo(400 + i, (192, 144)) for i in range(2)]
+    frames[0].save(album / "burst.mpo", "MPO", save_all=True, append_images=frames[1:], quality=92)
+    frames[0].save(album / "moving.apng", format="PNG", save_all=True, append_images=frames[1:])
+    frames[0].save(album / "sequence.avifs", format="AVIF", save_all=True, append_images=frames[1:])
+    _tiff_with_jpeg_preview(album / "camera.dng", frames[0])
+    _tiff_with_jpeg_preview(album / "lone.ARW", frames[0])
+    # a RAW beside the camera's JPEG of the same shot: the JPEG stands for it (as in rclip)
+    _tiff_with_jpeg_preview(album / "IMG_0001.NEF", frames[1])
+    frames[1].save(album / "IMG_0001.JPG", quality=92)
+    (album / "damaged.cr2").write_bytes(b"II*\x00" + bytes(range(256)) * 8)
+    library = Library()
+    report = library.index(embedder, [album])
+    paths, matrix = library.store.load_vectors(embedder.model_key)
+    vectors = dict(zip(paths, matrix.astype(np.float32), strict=True))
+
+    def vector_of(image):
+        return embedder.embed_prepared([embedder.prepare(image)])[0].astype(np.float32)
+
+    def first_frame(path):  # the pixels as stored (lossy formats differ from the frame made)
+        with Image.open(path) as image:
+            return vector_of(image.convert("RGB"))
+
+    def cosine(a, b):
+        return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+    indexed = {os.path.basename(p) for p in vectors}
+    assert indexed == {
+        "burst.mpo",
+        "moving.apng",
+        "sequence.avifs",
+        "camera.dng",
+        "lone.ARW",
+        "IMG_0001.JPG",
+    }
+    for path, vector in vectors.items():
+        frame = 1 if path.endswith("IMG_0001.JPG") else 0
+        assert cosine(vector, first_frame(path)) > 0.99, path  # the first frame / the preview
+        made, other = vector_of(frames[frame]), vector_of(frames[1 - frame])
+        assert cosine(vector, made) > cosine(vector, other) + 0.05, path
+    # never ignored in silence: a RAW that cannot be read is listed with a reason
+    assert [(os.path.basename(s.path), s.reason) for s in report.skipped] == [
+        ("damaged.cr2", "RAW file without a preview this version can read")
+    ]
+    library.close()
+
+
+def test_one_list_of_types_serves_scanner_decoder_and_open_dialog(tmp_path):
+    from albumfinder.gui.main_window import PHOTO_FILTER
+    from albumfinder.images import PHOTO_EXTENSIONS
+    from albumfinder.scan import scan
+
+    for ext in PHOTO_EXTENSIONS:
+        make_photo(410, (32, 24)).save(tmp_path / f"photo_{ext[1:]}{ext.upper()}", format="PNG")
+    (tmp_path / "notes.txt").write_text("not a photo")
+    found = {os.path.splitext(p)[1].lower() for p in scan([tmp_path]).files}
+    assert found == set(PHOTO_EXTENSIONS)
+    dialog = set(PHOTO_FILTER.split("(")[1].split(")")[0].split())
+    assert dialog == {f"*{ext}" for ext in PHOTO_EXTENSIONS}
+    assert {"*.avif", "*.jfif", "*.jpe", "*.mpo", "*.dng"} <= dialog

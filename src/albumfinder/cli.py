@@ -502,7 +502,7 @@ def _check_output_root(output_root: Path) -> None:
 def run_seed(args: argparse.Namespace) -> int:
     """dinov2_retrieval's form: index DATABASE, search each query in it alone, write result
     pictures. DATABASE does not join the album; its vectors stay cached for a fast re-run."""
-    from albumfinder.scan import is_under, normalize_path
+    from albumfinder.scan import is_under, normalize_path, root_problem
 
     if args.num < 1:
         raise CliError("-n/--num must be at least 1")
@@ -511,6 +511,9 @@ def run_seed(args: argparse.Namespace) -> int:
     database = normalize_path(args.database)
     if not os.path.exists(database):
         raise CliError(f"database not found: {database}")
+    problem = root_problem(database)
+    if problem is not None:
+        raise CliError(f"-d/--database is {problem}: {database}")
     output_root = Path(normalize_path(args.output_root))
     _check_output_root(output_root)
     plan = plan_queries([args.query])

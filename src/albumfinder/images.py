@@ -10,12 +10,17 @@ bombs by looking at the declared size before decoding anything.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
+import stat
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from albumfinder import memory_budget
 
 try:  # HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the file is named
     import pillow_heif
@@ -29,24 +34,66 @@ except ImportError:  # pragma: no cover - declared dependency, but keep working 
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-#: File name extensions that are considered photos (compared in lower case).
-PHOTO_EXTENSIONS = frozenset(
-    {
-        ".jpg",
-        ".jpeg",
-        ".jpe",
-        ".jfif",
-        ".png",
-        ".webp",
-        ".bmp",
-        ".gif",
-        ".tif",
-        ".tiff",
-        ".heic",
-        ".heif",
-        ".avif",
-    }
+
+@dataclass(frozen=True)
+class PhotoType:
+    """One kind of photo Album Finder reads: its file name extensions and the Pillow
+    formats its content may have (a file opens by content, within the formats of all types)."""
+
+    name: str
+    extensions: tuple[str, ...]
+    pillow_formats: tuple[str, ...]
+
+
+#: RAW camera files: indexed through the JPEG preview the camera embeds in them.
+RAW_EXTENSIONS = (
+    ".dng",
+    ".arw",
+    ".cr2",
+    ".cr3",
+    ".nef",
+    ".nrw",
+    ".orf",
+    ".rw2",
+    ".raf",
+    ".pef",
+    ".srw",
+    ".raw",
+    ".rwl",
+    ".3fr",
+    ".erf",
+    ".kdc",
+    ".mrw",
+    ".x3f",
 )
+
+#: THE list of supported photo types: the scanner, decoding (``Image.open(formats=...)``),
+#: the Open dialog and the README all follow it. Only formats a camera or a phone writes:
+#: no plugin that runs an external program (EPS runs Ghostscript) or reads science data.
+PHOTO_TYPES = (
+    PhotoType("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), ("JPEG",)),
+    PhotoType("MPO (multi-picture JPEG)", (".mpo",), ("JPEG",)),  # Pillow: JPEG → MPO
+    PhotoType("PNG and APNG", (".png", ".apng"), ("PNG",)),
+    PhotoType("WebP", (".webp",), ("WEBP",)),
+    PhotoType("HEIC/HEIF", (".heic", ".heif"), ("HEIF",)),
+    PhotoType("AVIF and AVIF sequences", (".avif", ".avifs"), ("AVIF", "HEIF")),
+    PhotoType("TIFF", (".tif", ".tiff"), ("TIFF",)),
+    PhotoType("BMP", (".bmp",), ("BMP",)),
+    PhotoType("GIF", (".gif",), ("GIF",)),
+    PhotoType("RAW (its embedded preview)", RAW_EXTENSIONS, ("TIFF", "JPEG")),
+)
+
+#: File name extensions that are considered photos (compared in lower case).
+PHOTO_EXTENSIONS = frozenset(ext for kind in PHOTO_TYPES for ext in kind.extensions)
+
+#: The Pillow formats any photo may be opened as; nothing else is ever tried.
+PILLOW_FORMATS = tuple(dict.fromkeys(f for kind in PHOTO_TYPES for f in kind.pillow_formats))
+
+
+def photo_name_patterns() -> list[str]:
+    """``*.jpg``-style patterns of every supported extension (for a file dialog's filter)."""
+    return [f"*{ext}" for kind in PHOTO_TYPES for ext in kind.extensions]
+
 
 #: Largest image we decode, in pixels. A 30000x30000 PNG (900 MP) is refused; a 200 MP
 #: panorama is not. Checked on the declared size, before any pixel is decoded.
@@ -72,18 +119,45 @@ def is_photo_name(name: str) -> bool:
 def open_photo(path: str | os.PathLike[str], min_size: int | None = None) -> Image.Image:
     """Open ``path`` as an upright 8-bit RGB image.
 
-    ``min_size`` lets JPEGs be decoded at a reduced scale while both sides stay at least
-    that many pixels (the model then resizes the rest of the way).
+    ``min_size`` lets large photos be decoded or reduced to a smaller scale while both sides
+    stay at least that many pixels (the model then resizes the rest of the way).
     """
     try:
-        if os.path.getsize(path) == 0:
-            raise ImageLoadError(path, "empty file (0 bytes)")
-        with open(path, "rb") as handle:
+        with open_regular_file(path) as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                raise ImageLoadError(path, "empty file (0 bytes)")
+            if is_raw_name(os.fspath(path)):
+                return _decode_raw(handle, path, min_size)
             return _decode(handle, path, min_size)
     except ImageLoadError:
         raise
     except Exception as exc:  # noqa: BLE001 - every failure becomes one clear error type
         raise ImageLoadError(path, describe_error(exc)) from exc
+
+
+#: Why a pipe, socket or device file is not opened (also what the scanner lists).
+NOT_REGULAR_FILE = "not a regular file (a pipe, socket or device)"
+
+
+def open_regular_file(path: str | os.PathLike[str]) -> io.BufferedReader:
+    """Open ``path`` for reading only if it is a regular file, without ever blocking on
+    the open itself (a FIFO with no writer would block for good with a plain ``open``)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise ImageLoadError(path, NOT_REGULAR_FILE)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def is_raw_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in RAW_EXTENSIONS
 
 
 def open_photo_bytes(
@@ -103,13 +177,18 @@ def open_photo_bytes(
 _PERMISSION_DENIED = "permission denied"
 _NO_MEMORY = "not enough memory to decode this image"
 _READ_FAILED = "could not read the file"
+#: A decode that did not finish within its deadline (a hung network mount, a cloud file
+#: not downloaded): tried again on the next run.
+READ_TIMEOUT = "the file could not be read in time"
 
 
 def is_retryable(reason: str) -> bool:
     """True for a reason that says nothing about the file's content (no permission, a read
     error, low memory): such a photo is tried again on the next run even if unchanged,
     since fixing permissions does not change a file's size or modification time."""
-    return reason in (_PERMISSION_DENIED, _NO_MEMORY) or reason.startswith(_READ_FAILED)
+    return reason in (_PERMISSION_DENIED, _NO_MEMORY, READ_TIMEOUT) or reason.startswith(
+        _READ_FAILED
+    )
 
 
 def describe_error(exc: BaseException) -> str:
@@ -143,7 +222,7 @@ def describe_error(exc: BaseException) -> str:
 def _decode(stream, path, min_size: int | None) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        image = Image.open(stream)
+        image = Image.open(stream, formats=PILLOW_FORMATS)
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageLoadError(path, "image has no pixels")
@@ -153,15 +232,69 @@ def _decode(stream, path, min_size: int | None) -> Image.Image:
             f"image is too large ({width}×{height} = {width * height / 1e6:.0f} megapixels; "
             f"the limit is {MAX_PIXELS / 1e6:.0f})",
         )
-    if min_size and image.format == "JPEG":
-        image.draft("RGB", (min_size, min_size))
-    image.load()
-    image = ImageOps.exif_transpose(image)  # upright, whatever the EXIF orientation
-    return to_rgb(image)
+    if min_size and image.format in ("JPEG", "MPO"):
+        image.draft("RGB", (min_size, min_size))  # decoded at 1/2, 1/4 or 1/8 scale
+    needed = decoded_bytes(image)
+    budget = memory_budget.DECODE_BUDGET
+    if needed <= budget.large:
+        with budget.reserve(2 * needed):  # the pixels, then as RGB
+            image.load()
+            return to_rgb(ImageOps.exif_transpose(image))
+    with budget.reserve(needed + _STRIP_BYTES):
+        image.load()
+        return _reduced_upright_rgb(image, min_size)
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB from any mode: alpha composited on white, 16-bit scaled, not clipped."""
+def decoded_bytes(image: Image.Image) -> int:
+    """What the decoded pixels take in memory, known from the header alone."""
+    width, height = image.size
+    return width * height * _BYTES_PER_PIXEL.get(image.mode, 4)
+
+
+# Pillow keeps 1 byte a pixel for these modes, 2 for 16-bit grey, 4 for every other mode
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+#: Pixels converted at a time when a large image is reduced (bounds the copies' memory).
+_STRIP_PIXELS = 2_000_000
+_STRIP_BYTES = _STRIP_PIXELS * 24  # a strip in its mode, as float32, as 8-bit RGB
+_ORIENTATION_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _reduced_upright_rgb(image: Image.Image, min_size: int | None) -> Image.Image:
+    """A large decoded image as upright 8-bit RGB, reduced by a whole factor (box average)
+    while both sides stay at least ``min_size``, converted strip by strip so that no
+    full-size copy of the image is ever made (16-bit data as float64 was 4× the pixels)."""
+    width, height = image.size
+    factor = max(1, min(width, height) // min_size) if min_size else 1
+    top = _top_value(image) if image.mode in _HIGH_DEPTH_MODES else None
+    rows = max(factor, _STRIP_PIXELS // width // factor * factor)
+    reduced = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    for y in range(0, height, rows):
+        strip = to_rgb(image.crop((0, y, width, min(height, y + rows))), top)
+        reduced.paste(strip.reduce(factor) if factor > 1 else strip, (0, y // factor))
+    turn = _ORIENTATION_TURNS.get(image.getexif().get(0x0112))
+    return reduced if turn is None else reduced.transpose(turn)
+
+
+_HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
+def _top_value(image: Image.Image) -> float:
+    low, high = image.getextrema()
+    return float(high) if high == high else 1.0  # NaN: treat as 0..1 data
+
+
+def to_rgb(image: Image.Image, top: float | None = None) -> Image.Image:
+    """8-bit RGB from any mode: alpha composited on white, 16-bit scaled, not clipped.
+
+    ``top``: the largest value of the whole image, when ``image`` is one strip of it."""
     mode = image.mode
     if mode == "RGB":
         return image
@@ -170,8 +303,8 @@ def to_rgb(image: Image.Image) -> Image.Image:
         mode = image.mode
         if mode == "RGB":
             return image
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        return _high_depth_to_rgb(image)
+    if mode in _HIGH_DEPTH_MODES:
+        return _high_depth_to_rgb(image, top)
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -179,15 +312,43 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
+def _high_depth_to_rgb(image: Image.Image, top: float | None = None) -> Image.Image:
     array = np.asarray(image)
+    if top is None:
+        top = _top_value(image) if array.size else 0.0
     if array.dtype.kind == "f":
-        top = float(np.nanmax(array)) if array.size else 1.0
         scaled = np.clip(np.nan_to_num(array) / (top if top > 1.0 else 1.0), 0, 1) * 255
     else:
-        array = array.astype(np.int64)
-        top = int(array.max()) if array.size else 0
         # 16-bit data (also when Pillow holds it as 32-bit "I"); 8-bit values stay as they are
-        scaled = array / 257.0 if top > 255 or image.mode.startswith("I;16") else array
+        sixteen_bit = top > 255 or image.mode.startswith("I;16")
+        scaled = array / np.float32(257.0) if sixteen_bit else array
     gray = Image.fromarray(np.clip(scaled, 0, 255).astype(np.uint8), "L")
     return gray.convert("RGB")
+
+
+def _decode_raw(handle, path, min_size: int | None) -> Image.Image:
+    """A RAW camera file through the preview the camera embedded in it (rawpy/LibRaw); a
+    DNG or other TIFF-based RAW that LibRaw cannot read opens with the TIFF reader."""
+    preview = _raw_preview(handle)
+    if preview is not None:
+        return preview if isinstance(preview, Image.Image) else _decode(preview, path, min_size)
+    handle.seek(0)
+    try:
+        return _decode(handle, path, min_size)
+    except UnidentifiedImageError as exc:
+        raise ImageLoadError(path, "RAW file without a preview this version can read") from exc
+
+
+def _raw_preview(handle) -> io.BytesIO | Image.Image | None:
+    try:
+        import rawpy
+    except ImportError:  # pragma: no cover - declared dependency
+        return None
+    try:
+        with rawpy.imread(handle) as raw:
+            thumb = raw.extract_thumb()
+    except (rawpy.LibRawError, ValueError, OSError):
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        return io.BytesIO(thumb.data)
+    return to_rgb(Image.fromarray(thumb.data))

@@ -14,13 +14,21 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from albumfinder.images import ImageLoadError, describe_error, is_retryable, open_photo
+from albumfinder.decode_pool import DecodePool, Task
+from albumfinder.images import (
+    READ_TIMEOUT,
+    ImageLoadError,
+    describe_error,
+    is_retryable,
+    open_photo,
+    open_regular_file,
+)
 from albumfinder.lazy_embedder import LazyEmbedder, loaded
 from albumfinder.scan import FoundFile, is_under, normalize_path, scan
 from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, NewFailure, NewVector
@@ -30,6 +38,10 @@ if TYPE_CHECKING:
 
 QUICK_HASH_BYTES = 64 * 1024
 PROGRESS_INTERVAL_S = 0.2
+#: A photo whose decode takes longer is skipped for this run (a hung mount, a cloud file).
+DECODE_DEADLINE_S = 60.0
+#: How often a wait for a decode looks at Cancel and the deadline.
+WAIT_SLICE_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -100,7 +112,7 @@ def quick_hash(path: str, size: int) -> str:
     moved photo (metadata edits near the start change it, which is what we want)."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(str(size).encode())
-    with open(path, "rb") as handle:
+    with open_regular_file(path) as handle:
         digest.update(handle.read(QUICK_HASH_BYTES))
         if size > 2 * QUICK_HASH_BYTES:
             handle.seek(-QUICK_HASH_BYTES, os.SEEK_END)
@@ -328,26 +340,29 @@ def _embed(
     note(None, force=True)
     # Decoded photos waiting for the model (~150 KB each): enough to ride out a slow file.
     prefetch = max(2 * batch_size, 4 * workers, 16)
-    queue: deque[Future[_Decoded]] = deque()
+    queue: deque[tuple[_Job, Task[_Decoded]]] = deque()
     todo = iter(jobs)
     cancelled = False
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
+    pool = DecodePool(workers)
 
-        def fill() -> None:
-            while len(queue) < prefetch:
-                job = next(todo, None)
-                if job is None:
-                    return
-                queue.append(pool.submit(_decode, job, embedder))
+    def fill() -> None:
+        while len(queue) < prefetch:
+            job = next(todo, None)
+            if job is None:
+                return
+            queue.append((job, pool.submit(lambda job=job: _decode(job, embedder))))
 
+    try:
         fill()
         while queue:
-            if stop():
+            job, task = queue.popleft()
+            item = _wait(pool, job, task, stop)
+            if item is None:
                 cancelled = True
-                for future in queue:
-                    future.cancel()
+                for _, waiting in [(job, task), *queue]:
+                    pool.abandon(waiting, replace=False)
+                queue.clear()
                 break
-            item = queue.popleft().result()
             fill()
             (ready if item.pixels is not None else failed).append(item)
             if len(ready) >= batch_size:
@@ -356,5 +371,25 @@ def _embed(
             note(item.job.file.path)
         if not cancelled or ready or failed:
             flush()  # what was decoded before a cancel is kept
+    finally:
+        for _, waiting in queue:  # an exception (Ctrl+C): nothing more is decoded
+            pool.abandon(waiting, replace=False)
+        pool.close()  # joins no thread: one stuck in the kernel stays behind, harmless
     note(None, force=True)
     return cancelled
+
+
+def _wait(
+    pool: DecodePool, job: _Job, task: Task[_Decoded], stop: Callable[[], bool]
+) -> _Decoded | None:
+    """The decoded photo; a skip if its decode passed the deadline; None on Cancel.
+    Waits in short slices, so Cancel and Ctrl+C are seen even while a read hangs."""
+    while not stop():
+        try:
+            return task.future.result(timeout=WAIT_SLICE_S)
+        except FutureTimeout:
+            pass
+        if task.running_for() > DECODE_DEADLINE_S:
+            pool.abandon(task)
+            return _Decoded(job, None, None, READ_TIMEOUT)
+    return None

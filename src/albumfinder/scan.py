@@ -13,7 +13,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from albumfinder.images import is_photo_name
+from albumfinder.images import NOT_REGULAR_FILE, is_photo_name, is_raw_name
 from albumfinder.store import storable_ns
 
 #: Folders that hold thumbnails, trash or OS metadata rather than photos.
@@ -89,7 +89,22 @@ def scan(
             _walk(root, result, visited, should_stop, on_found)
         elif stat.S_ISREG(info.st_mode):
             result.files[root] = FoundFile(root, info.st_size, storable_ns(info.st_mtime_ns))
+        else:
+            result.problems[root] = NOT_REGULAR_FILE
     return result
+
+
+def root_problem(path: str) -> str | None:
+    """Why ``path`` cannot be a folder to search or a photo (None when it can)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "not found"
+    except OSError as exc:
+        return _reason(exc)
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    return NOT_REGULAR_FILE
 
 
 def _walk(
@@ -122,6 +137,7 @@ def _walk(
         if folder != root and any(entry.name == OUTPUT_MARKER for entry in entries):
             continue  # our own result pictures
         subfolders = []
+        names = {entry.name.lower() for entry in entries}
         for entry in entries:
             name = entry.name
             if name.startswith("."):  # hidden files, .thumbnails, .Trashes, AppleDouble ._*
@@ -149,13 +165,25 @@ def _walk(
                 result.problems[entry.path] = _reason(exc, entry.is_symlink())
                 continue
             if not stat.S_ISREG(st.st_mode):
+                result.problems[entry.path] = NOT_REGULAR_FILE
                 continue
+            if is_raw_name(name) and _has_jpeg_sibling(name, names):
+                continue  # the camera's JPEG of the same shot stands for it (as rclip does)
             result.files[entry.path] = FoundFile(
                 entry.path, st.st_size, storable_ns(st.st_mtime_ns)
             )
         if on_found is not None:
             on_found(len(result.files))
         stack.extend(sorted(subfolders, reverse=True))
+
+
+#: A RAW file is left out when one of these of the same name sits beside it.
+JPEG_SIBLING_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".jfif")
+
+
+def _has_jpeg_sibling(name: str, names_in_folder: set[str]) -> bool:
+    stem = os.path.splitext(name)[0].lower()
+    return any(stem + ext in names_in_folder for ext in JPEG_SIBLING_EXTENSIONS)
 
 
 def _reason(exc: OSError, is_symlink: bool = False) -> str:

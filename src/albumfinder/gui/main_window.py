@@ -33,6 +33,7 @@ from albumfinder.gui.library_panel import LibraryPanel, SkippedDialog
 from albumfinder.gui.result_strip import ResultStrip
 from albumfinder.gui.settings import MAX_N, Settings
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
+from albumfinder.images import photo_name_patterns
 from albumfinder.models.registry import LISTED_MODELS
 from albumfinder.paths import downloads_off
 
@@ -41,9 +42,8 @@ RESULTS_MIN_WIDTH = 430
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
 MODEL_CHOICES = LISTED_MODELS  # the registry says which models are offered
-PHOTO_FILTER = (
-    "Photos (*.jpg *.jpeg *.png *.webp *.heic *.heif *.tif *.tiff *.bmp *.gif);;All files (*)"
-)
+#: Every type the core reads (one list: albumfinder.images.PHOTO_TYPES), then all files.
+PHOTO_FILTER = f"Photos ({' '.join(photo_name_patterns())});;All files (*)"
 
 
 def _duration(seconds: float | None) -> str:
