@@ -250,7 +250,7 @@ def _delete_index(index: Path, with_journal: bool) -> None:
 def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
     tmp_path, embedder, with_journal
 ):
-    from albumfinder.store import IndexError_
+    from albumfinder.store import IndexStoreError
 
     album = tmp_path / "album"
     make_album(album, 6)
@@ -262,7 +262,7 @@ def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
         if event.phase == "embedding" and index.exists():
             _delete_index(index, with_journal)
 
-    with pytest.raises(IndexError_, match="was deleted while Album Finder was running"):
+    with pytest.raises(IndexStoreError, match="was deleted while Album Finder was running"):
         library.index(embedder, progress=delete_when_embedding_starts)  # not "success"
     assert index.exists()
     assert library.folders() == [str(album)]  # the same, running app goes on
@@ -274,7 +274,7 @@ def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
 def test_an_index_deleted_under_the_open_app_is_said_once_then_every_action_works(
     tmp_path, embedder
 ):
-    from albumfinder.store import IndexError_
+    from albumfinder.store import IndexStoreError
 
     album = tmp_path / "album"
     photos = make_album(album, 6)
@@ -284,7 +284,7 @@ def test_an_index_deleted_under_the_open_app_is_said_once_then_every_action_work
     assert len(library.search(embedder, photos[0], n=3)) == 3
     _delete_index(library.store.path, with_journal=True)
 
-    with pytest.raises(IndexError_, match="A new one was started with the album's 1 folder"):
+    with pytest.raises(IndexStoreError, match="A new one was started with the album's 1 folder"):
         library.search(embedder, photos[0], n=3)
     assert library.search(embedder, photos[0], n=3) == []  # nothing indexed: no "no such table"
     assert library.index(embedder).added == 6

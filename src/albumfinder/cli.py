@@ -250,11 +250,11 @@ def _load_embedder(args: argparse.Namespace, model_name: str | None = None) -> E
 
 def _open_library(path: str | os.PathLike[str] | None = None) -> Library:
     from albumfinder.library import Library
-    from albumfinder.store import IndexError_
+    from albumfinder.store import IndexStoreError
 
     try:
         library = Library(path)
-    except IndexError_ as exc:
+    except IndexStoreError as exc:
         raise CliError(str(exc)) from exc
     if library.recovered_from is not None:
         _say(
@@ -896,9 +896,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         return _fail(args, str(exc))
     except Exception as exc:
-        from albumfinder.store import IndexError_  # the index failed mid-run (disk full, …)
+        from albumfinder.store import IndexStoreError  # the index failed mid-run (disk full, …)
 
-        if not isinstance(exc, IndexError_):
+        if not isinstance(exc, IndexStoreError):
             raise
         return _fail(args, str(exc))
     except KeyboardInterrupt:

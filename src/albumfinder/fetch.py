@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from albumfinder.errors import FetchCancelled, FetchError
 from albumfinder.paths import downloads_off
 
 USER_AGENT = "AlbumFinder"
@@ -37,21 +38,6 @@ POLL_S = 0.2  # how often the watchdog looks at should_stop and the deadline
 ALLOWED_PRIVATE: set[tuple[str, int]] = set()
 
 Resolver = Callable[[str, int], list[str]]
-
-
-class FetchError(OSError):
-    """A fetch that did not work. ``reason`` is for people (the same words in the app and
-    the CLI); ``detail`` is the technical account (the host, the socket error…)."""
-
-    def __init__(self, reason: str, detail: str = "", status: int | None = None) -> None:
-        self.reason = reason
-        self.detail = detail or reason
-        self.status = status
-        super().__init__(self.detail)
-
-
-class FetchCancelled(FetchError):
-    """``should_stop`` asked the fetch to stop."""
 
 
 NO_CONNECTION = "No internet connection: could not reach the download server"

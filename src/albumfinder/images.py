@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from albumfinder import memory_budget
+from albumfinder.errors import ImageLoadError
 
 try:  # HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the file is named
     import pillow_heif
@@ -101,15 +102,6 @@ MAX_PIXELS = 250_000_000
 # Pillow refuses images over twice its own limit (2 × 89 MP) before we can look at them:
 # raise its limit to ours, so the check in _decode is the one that decides.
 Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
-
-
-class ImageLoadError(Exception):
-    """A photo could not be opened; ``reason`` says why in words a user understands."""
-
-    def __init__(self, path: str | os.PathLike[str] | None, reason: str) -> None:
-        self.path = str(path) if path is not None else None
-        self.reason = reason
-        super().__init__(reason if self.path is None else f"{self.path}: {reason}")
 
 
 def is_photo_name(name: str) -> bool:

@@ -31,6 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
+from albumfinder.errors import (  # noqa: F401 - re-exported for the index's users
+    IndexReplacedError,
+    IndexStoreError,
+    IndexTooNewError,
+    IndexUnavailableError,
+)
+
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 _INT64_MAX = 2**63 - 1
@@ -100,40 +107,6 @@ CLAIM_TTL_NS = 10 * 60 * 10**9
 MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
 
 
-class IndexError_(Exception):
-    """Base class of index problems, with a message meant for the user."""
-
-
-class IndexTooNewError(IndexError_):
-    pass
-
-
-class IndexReplacedError(IndexError_):
-    """The index file was deleted or replaced while it was open; a new one is used now."""
-
-
-class IndexUnavailableError(IndexError_):
-    """The index cannot be opened or written (read-only folder, disk full, locked)."""
-
-    def __init__(self, message: str, *, path: Path | None = None, why: str | None = None):
-        super().__init__(message)
-        self.path = path
-        self.why = why  # the reason alone ("the disk is full"), when known
-
-    def after_storing(self, kept: int) -> IndexUnavailableError:
-        """The same failure, told after ``kept`` photos were stored by the run: they are
-        kept (each batch is committed whole), so "nothing was changed" would be wrong."""
-        if kept <= 0 or self.why is None:
-            return self
-        photos = "photo" if kept == 1 else "photos"
-        return IndexUnavailableError(
-            f"Cannot write the index {self.path}: {self.why}; the {kept} {photos} indexed "
-            "before that are kept, and the next run goes on from there.",
-            path=self.path,
-            why=self.why,
-        )
-
-
 @dataclass(frozen=True)
 class FileRow:
     id: int
@@ -190,7 +163,7 @@ class IndexStore:
             ) from exc
         try:
             self._prepare()
-        except IndexError_:
+        except IndexStoreError:
             raise
         except sqlite3.DatabaseError as exc:
             if not _looks_corrupt(exc):

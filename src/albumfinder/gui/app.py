@@ -48,11 +48,11 @@ def create_application(argv: list[str] | None = None):
 def open_library():
     """The album's :class:`Library`, or None after telling the user why it can't open."""
     from albumfinder.library import Library
-    from albumfinder.store import IndexError_
+    from albumfinder.store import IndexStoreError
 
     try:
         return Library()
-    except (IndexError_, OSError) as exc:
+    except (IndexStoreError, OSError) as exc:
         from PySide6.QtWidgets import QMessageBox
 
         QMessageBox.critical(

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from albumfinder.errors import UnknownModelError
+
 DINOV2_BASE_URL = "https://dl.fbaipublicfiles.com/dinov2"
 BUILTIN_FILENAME = "efficientnet-lite0-57934424.pth"
 
@@ -42,13 +44,6 @@ class ModelSpec:
     def key(self) -> str:
         """Model name + preprocessing version: vectors are stored and looked up per key."""
         return f"{self.name}/p{self.preprocess_version}"
-
-
-class UnknownModelError(ValueError, KeyError):
-    """An unknown model name; a ValueError (and a KeyError, for ``except KeyError``)."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 # size: (title, torch-hub name, dim, depth, heads, FFN, approximate file size in bytes)

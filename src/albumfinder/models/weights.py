@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from albumfinder import fetch, paths
+from albumfinder.errors import DownloadCancelled, WeightsError
 from albumfinder.models.registry import DINOV2_BASE_URL, ModelSpec
 
 if TYPE_CHECKING:
@@ -39,31 +40,6 @@ USER_AGENT = "AlbumFinder (model download)"
 MIRROR_ENV = "ALBUMFINDER_WEIGHTS_MIRROR"
 _WRAPPER_KEYS = ("state_dict", "model", "teacher", "model_state_dict", "module", "backbone")
 _PREFIXES = ("module.", "backbone.", "teacher.backbone.", "model.", "encoder.")
-
-
-class WeightsError(Exception):
-    """Weights missing, unreachable, corrupt or for another model; the message says which.
-
-    ``reason`` is the same in words for people (the app shows it, with the message behind
-    "Details"); ``str()`` is the technical account the CLI prints.
-    """
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        self.reason = reason or _reason_for(message)
-
-
-def _reason_for(message: str) -> str:
-    """The words for people when the raiser gave none: what is wrong with the file."""
-    if "not found" in message or message.startswith("no weights"):
-        return "The weights file was not found."
-    if "cancelled" in message:
-        return "The download was cancelled."
-    return "This weights file cannot be used: it is damaged or holds another model."
-
-
-class DownloadCancelled(WeightsError):
-    """``should_stop`` asked the download to stop; nothing was left behind."""
 
 
 # ---------------------------------------------------------------------------- finding

@@ -1,0 +1,139 @@
+"""What can go wrong that a user can act on: one base class, with structured fields.
+
+Every error the core raises for a user to read is an :class:`AlbumFinderError`: its message
+is plain words about what happened; the fields say what it concerns (``model``, ``path``)
+and what would help (``hint``), so that each face words its own advice ("Choose a File…"
+in the window, ``-p PATH`` on the command line) and needs one ``except``.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from pathlib import Path
+
+
+class Hint(str, Enum):
+    """What would help, for a face to turn into its own words."""
+
+    GET_WEIGHTS = "get-weights"  # download the model's weights, or choose a weights file
+    CHECK_CONNECTION = "check-connection"  # the network, a proxy, or a mirror
+    FREE_DISK = "free-disk"
+    ADD_FOLDERS_AGAIN = "add-folders-again"
+
+
+class AlbumFinderError(Exception):
+    """A problem with a message meant for the user."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        hint: Hint | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.path = str(path) if path is not None else None
+        self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class ImageLoadError(AlbumFinderError):
+    """A photo could not be opened; ``reason`` says why in words a user understands."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, reason: str) -> None:
+        self.reason = reason
+        shown = reason if path is None else f"{path}: {reason}"
+        super().__init__(shown, path=path)
+
+
+class WeightsError(AlbumFinderError):
+    """Weights missing, unreachable, corrupt or for another model; the message says which.
+
+    ``reason`` is the same in words for people (the app shows it, with the message behind
+    "Details"); ``str()`` is the technical account the CLI prints.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        reason: str | None = None,
+        *,
+        model: str | None = None,
+        hint: Hint | None = None,
+    ) -> None:
+        super().__init__(message, model=model, hint=hint)
+        self.reason = reason or _weights_reason_for(message)
+
+
+def _weights_reason_for(message: str) -> str:
+    """The words for people when the raiser gave none: what is wrong with the file."""
+    if "not found" in message or message.startswith("no weights"):
+        return "The weights file was not found."
+    if "cancelled" in message:
+        return "The download was cancelled."
+    return "This weights file cannot be used: it is damaged or holds another model."
+
+
+class DownloadCancelled(WeightsError):
+    """``should_stop`` asked the download to stop; nothing was left behind."""
+
+
+class IndexStoreError(AlbumFinderError):
+    """Base class of index problems, with a message meant for the user."""
+
+
+class IndexTooNewError(IndexStoreError):
+    """The index was written by a newer version; it is left untouched."""
+
+
+class IndexReplacedError(IndexStoreError):
+    """The index file was deleted or replaced while it was open; a new one is used now."""
+
+
+class IndexUnavailableError(IndexStoreError):
+    """The index cannot be opened or written (read-only folder, disk full, locked)."""
+
+    def __init__(self, message: str, *, path: Path | None = None, why: str | None = None):
+        super().__init__(message, path=path)
+        self.why = why  # the reason alone ("the disk is full"), when known
+
+    def after_storing(self, kept: int) -> IndexUnavailableError:
+        """The same failure, told after ``kept`` photos were stored by the run: they are
+        kept (each batch is committed whole), so "nothing was changed" would be wrong."""
+        if kept <= 0 or self.why is None:
+            return self
+        photos = "photo" if kept == 1 else "photos"
+        return IndexUnavailableError(
+            f"Cannot write the index {self.path}: {self.why}; the {kept} {photos} indexed "
+            "before that are kept, and the next run goes on from there.",
+            path=Path(self.path) if self.path else None,
+            why=self.why,
+        )
+
+
+class UnknownModelError(AlbumFinderError, ValueError, KeyError):
+    """An unknown model name; a ValueError (and a KeyError, for ``except KeyError``)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class FetchError(AlbumFinderError, OSError):
+    """A fetch that did not work. ``reason`` is for people (the same words in the app and
+    the CLI); ``detail`` is the technical account (the host, the socket error…)."""
+
+    def __init__(self, reason: str, detail: str = "", status: int | None = None) -> None:
+        self.reason = reason
+        self.detail = detail or reason
+        self.status = status
+        super().__init__(self.detail, hint=Hint.CHECK_CONNECTION)
+
+
+class FetchCancelled(FetchError):
+    """``should_stop`` asked the fetch to stop."""
