@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +30,7 @@ from albumfinder.images import (
     open_regular_file,
 )
 from albumfinder.lazy_embedder import LazyEmbedder, loaded
+from albumfinder.report import IndexProgress, IndexReport, Phase, Skipped
 from albumfinder.scan import FoundFile, is_under, normalize_path, scan
 from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, NewFailure, NewVector
 
@@ -42,54 +43,6 @@ PROGRESS_INTERVAL_S = 0.2
 DECODE_DEADLINE_S = 60.0
 #: How often a wait for a decode looks at Cancel and the deadline.
 WAIT_SLICE_S = 0.1
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class IndexProgress:
-    phase: str  # "scanning" | "embedding" | "done" | "cancelled"
-    done: int
-    total: int
-    skipped: int = 0
-    rate: float = 0.0  # photos per second in this run
-    eta_s: float | None = None
-    current: str | None = None
-
-
-@dataclass
-class IndexReport:
-    model: str
-    folders: list[str]
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    moved: int = 0
-    skipped: list[Skipped] = field(default_factory=list)
-    missing_folders: list[str] = field(default_factory=list)
-    elsewhere: int = 0  # photos another indexing run was embedding at the same time
-    cancelled: bool = False
-    seconds: float = 0.0
-
-    def to_json(self) -> dict:
-        return {
-            "model": self.model,
-            "folders": self.folders,
-            "added": self.added,
-            "updated": self.updated,
-            "removed": self.removed,
-            "unchanged": self.unchanged,
-            "moved": self.moved,
-            "elsewhere": self.elsewhere,
-            "cancelled": self.cancelled,
-            "missing_folders": self.missing_folders,
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-        }
 
 
 @dataclass(frozen=True)
@@ -146,13 +99,13 @@ def index_folders(
     notify = progress or (lambda _event: None)
     report = IndexReport(model=embedder.spec.name, folders=roots)
 
-    notify(IndexProgress("scanning", 0, 0))
-    found = scan(roots, stop, lambda n: notify(IndexProgress("scanning", n, 0)))
+    notify(IndexProgress(Phase.SCANNING, 0, 0))
+    found = scan(roots, stop, lambda n: notify(IndexProgress(Phase.SCANNING, n, 0)))
     report.missing_folders = found.missing_roots
     report.skipped += [Skipped(p, r) for p, r in sorted(found.problems.items())]
     if stop():
         report.cancelled = True
-        notify(IndexProgress("cancelled", 0, 0))
+        notify(IndexProgress(Phase.CANCELLED, 0, 0))
         return report
 
     live_roots = [r for r in roots if r not in found.missing_roots]
@@ -177,7 +130,7 @@ def index_folders(
     total = len(jobs)
     notify(
         IndexProgress(
-            "cancelled" if report.cancelled else "done", total, total, len(report.skipped)
+            Phase.CANCELLED if report.cancelled else Phase.DONE, total, total, len(report.skipped)
         )
     )
     return report
@@ -333,7 +286,7 @@ def _embed(
         eta = (total - done) / rate if rate > 0 else None
         notify(
             IndexProgress(
-                "embedding", done, total, len(report.skipped) + len(failed), rate, eta, current
+                Phase.EMBEDDING, done, total, len(report.skipped) + len(failed), rate, eta, current
             )
         )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
 from albumfinder.lazy_embedder import LazyEmbedder
 from albumfinder.models.weights import remove_stale_parts
+from albumfinder.report import FolderStatus
 from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
 from albumfinder.search import SearchHit, VectorMatrix, search_vectors
 from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, stored_vector
@@ -30,18 +30,6 @@ if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
 
 Query = str | os.PathLike[str] | Image.Image | bytes
-
-
-@dataclass(frozen=True)
-class FolderStatus:
-    path: str
-    exists: bool
-    indexed: int  # photos with a vector for the model
-    skipped: int  # photos that could not be read (recorded in the index)
-    pending: int | None  # photos on disk not yet indexed (None: not counted)
-    #: (path, reason) of what the scan could not look at: broken links, unreadable folders…
-    #: (only counted with ``count_pending``; the index records photos, not these)
-    scan_problems: tuple[tuple[str, str], ...] = ()
 
 
 class Library:

@@ -14,11 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class SearchHit:
-    path: str
-    score: float
+from albumfinder.report import SearchHit
 
 
 @dataclass

@@ -1,0 +1,87 @@
+"""What the core tells its faces: the phases and progress of a run, its report, the photos
+it skipped, search hits and the state of each album folder. Plain data, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Phase(str, Enum):
+    """Where an indexing run is (equal to its plain-string value)."""
+
+    SCANNING = "scanning"
+    EMBEDDING = "embedding"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A photo (or a file that looks like one) that could not be indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    phase: Phase
+    done: int
+    total: int
+    skipped: int = 0
+    rate: float = 0.0  # photos per second in this run
+    eta_s: float | None = None
+    current: str | None = None
+
+
+@dataclass
+class IndexReport:
+    model: str
+    folders: list[str]
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    missing_folders: list[str] = field(default_factory=list)
+    elsewhere: int = 0  # photos another indexing run was embedding at the same time
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "model": self.model,
+            "folders": self.folders,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "elsewhere": self.elsewhere,
+            "cancelled": self.cancelled,
+            "missing_folders": self.missing_folders,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    path: str
+    score: float
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    path: str
+    exists: bool
+    indexed: int  # photos with a vector for the model
+    skipped: int  # photos that could not be read (recorded in the index)
+    pending: int | None  # photos on disk not yet indexed (None: not counted)
+    #: (path, reason) of what the scan could not look at: broken links, unreadable folders…
+    #: (only counted with ``count_pending``; the index records photos, not these)
+    scan_problems: tuple[tuple[str, str], ...] = ()
