@@ -11,8 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")  # never probe the internet from tests
 
 # ALBUMFINDER_TEST_CPU=avx2 or =avx512-bf16 runs the whole suite as that CPU kind would: the
-# CPU-kind probe reads a fake /proc/cpuinfo (child processes too), and for avx2 torch's and
-# oneDNN's kernels are held to AVX2 (set before torch is imported).
+# CPU-kind probe reads a fake /proc/cpuinfo (child processes too), and for avx2 torch's,
+# oneDNN's and fbgemm's kernels are held to AVX2 (set before torch is imported).
 _TEST_CPU_FLAGS = {
     "avx2": "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c",
     "avx512-bf16": "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c avx512f avx512bw "
@@ -28,6 +28,7 @@ if _test_cpu := os.environ.get("ALBUMFINDER_TEST_CPU"):
     if _test_cpu == "avx2":
         os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
         os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
+        os.environ.setdefault("FBGEMM_ENABLE_INSTRUCTIONS", "AVX2")  # int8 kernels too
 
 
 @pytest.fixture(autouse=True)

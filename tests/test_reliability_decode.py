@@ -348,3 +348,43 @@ def test_special_files_are_listed_as_not_regular_files(tmp_path, embedder, capsy
     assert main(["-q", query, "-d", str(fifo), "--model", "builtin", "--disable-cache"]) != 0
     err = capsys.readouterr().err
     assert NOT_REGULAR_FILE in err and str(fifo) in err
+
+
+def test_a_reservation_held_by_a_stuck_read_does_not_block_later_decodes(tmp_path, monkeypatch):
+    """A read stuck in the kernel keeps its share of the budget; a later large decode (a
+    query's, say) gives up after the wait with a retryable reason instead of waiting for
+    ever."""
+    from albumfinder.images import READ_TIMEOUT, is_retryable, open_photo
+
+    big = tmp_path / "panorama.png"
+    Image.new("RGB", (6000, 4000), (90, 120, 200)).save(big)  # 72 MB of pixels: "large"
+    monkeypatch.setattr(memory_budget, "WAIT_S", 0.5)
+    stuck, release = threading.Event(), threading.Event()
+
+    def stuck_read() -> None:
+        with memory_budget.DECODE_BUDGET.reserve(memory_budget.LARGE_DECODE_BYTES + 1):
+            stuck.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=stuck_read, daemon=True)
+    holder.start()
+    assert stuck.wait(30)
+    outcome: list[BaseException | None] = []
+
+    def decode() -> None:
+        try:
+            open_photo(big, min_size=224)
+            outcome.append(None)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what is checked
+            outcome.append(exc)
+
+    worker = threading.Thread(target=decode, daemon=True)
+    worker.start()
+    worker.join(20)
+    release.set()
+    holder.join(30)
+    assert outcome, "the decode waited for ever behind the stuck reservation"
+    error = outcome[0]
+    assert error is not None and getattr(error, "reason", None) == READ_TIMEOUT
+    assert is_retryable(READ_TIMEOUT)
+    assert open_photo(big, min_size=224).size[0] >= 224  # with room again, it decodes

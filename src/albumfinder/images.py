@@ -228,13 +228,16 @@ def _decode(stream, path, min_size: int | None) -> Image.Image:
         image.draft("RGB", (min_size, min_size))  # decoded at 1/2, 1/4 or 1/8 scale
     needed = decoded_bytes(image)
     budget = memory_budget.DECODE_BUDGET
-    if needed <= budget.large:
-        with budget.reserve(2 * needed):  # the pixels, then as RGB
+    try:
+        if needed <= budget.large:
+            with budget.reserve(2 * needed):  # the pixels, then as RGB
+                image.load()
+                return to_rgb(ImageOps.exif_transpose(image))
+        with budget.reserve(needed + _STRIP_BYTES):
             image.load()
-            return to_rgb(ImageOps.exif_transpose(image))
-    with budget.reserve(needed + _STRIP_BYTES):
-        image.load()
-        return _reduced_upright_rgb(image, min_size)
+            return _reduced_upright_rgb(image, min_size)
+    except memory_budget.BudgetTimeout as exc:  # retried on the next run, as a slow read is
+        raise ImageLoadError(path, READ_TIMEOUT) from exc
 
 
 def decoded_bytes(image: Image.Image) -> int:

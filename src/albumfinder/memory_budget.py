@@ -17,6 +17,13 @@ MIB = 1024 * 1024
 LARGE_DECODE_BYTES = 64 * MIB
 #: All decodes together stay below this (a decode over it runs alone).
 DECODE_BUDGET_BYTES = 768 * MIB
+#: How long a decode waits for room before it gives up (a read stuck in the kernel keeps its
+#: reservation; without a limit every later large decode, a query's too, would wait for ever).
+WAIT_S = 30.0
+
+
+class BudgetTimeout(TimeoutError):
+    """No room in the budget came within the wait."""
 
 
 class MemoryBudget:
@@ -41,11 +48,14 @@ class MemoryBudget:
         return self.in_use + nbytes <= self.capacity
 
     @contextlib.contextmanager
-    def reserve(self, nbytes: int) -> Iterator[None]:
-        """Hold ``nbytes`` of the budget for the duration (waits until they fit)."""
+    def reserve(self, nbytes: int, timeout: float | None = None) -> Iterator[None]:
+        """Hold ``nbytes`` of the budget for the duration (waits until they fit; raises
+        :class:`BudgetTimeout` after ``timeout`` seconds, default :data:`WAIT_S`)."""
         is_large = nbytes > self.large
+        wait = WAIT_S if timeout is None else timeout
         with self._lock:
-            self._lock.wait_for(lambda: self._admits(nbytes, is_large))
+            if not self._lock.wait_for(lambda: self._admits(nbytes, is_large), wait):
+                raise BudgetTimeout(f"no room for {nbytes} bytes of pixels in {wait} s")
             self.in_use += nbytes
             self.holders += 1
             self.large_holders += is_large
