@@ -110,7 +110,7 @@ def test_photos_dated_past_2262_or_before_1677_are_indexed_found_and_rescanned(t
 
 
 def test_a_far_future_time_in_the_store_round_trips_and_still_detects_change(tmp_path):
-    from albumfinder.store import IndexStore, NewVector, stored_vector
+    from albumfinder.index import IndexStore, NewVector, stored_vector
 
     store = IndexStore(tmp_path / "index.sqlite3")
     vector = [1.0, 0.0, 0.0, 0.0]
@@ -250,7 +250,7 @@ def _delete_index(index: Path, with_journal: bool) -> None:
 def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
     tmp_path, embedder, with_journal
 ):
-    from albumfinder.store import IndexStoreError
+    from albumfinder.errors import IndexStoreError
 
     album = tmp_path / "album"
     make_album(album, 6)
@@ -274,7 +274,7 @@ def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
 def test_an_index_deleted_under_the_open_app_is_said_once_then_every_action_works(
     tmp_path, embedder
 ):
-    from albumfinder.store import IndexStoreError
+    from albumfinder.errors import IndexStoreError
 
     album = tmp_path / "album"
     photos = make_album(album, 6)

@@ -3,14 +3,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from albumfinder.store import (
-    SCHEMA_VERSION,
-    IndexStore,
-    IndexTooNewError,
-    IndexUnavailableError,
-    NewFailure,
-    NewVector,
-)
+from albumfinder.errors import IndexTooNewError, IndexUnavailableError
+from albumfinder.index import SCHEMA_VERSION, IndexStore, NewFailure, NewVector
 
 
 def _unit(seed: int, dim: int = 8) -> np.ndarray:
