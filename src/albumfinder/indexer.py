@@ -9,6 +9,7 @@ polled between photos for a cooperative cancel.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections import deque
@@ -20,8 +21,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from albumfinder.decode_pool import DecodePool, Task
-from albumfinder.errors import IndexUnavailableError
-from albumfinder.images import READ_TIMEOUT, ImageLoadError, describe_error, open_photo
+from albumfinder.errors import ImageLoadError, IndexUnavailableError
+from albumfinder.images import READ_TIMEOUT, describe_error, open_photo
 from albumfinder.index import IndexStore, NewFailure, NewVector
 from albumfinder.index.catalog import Job, claim, diff, quick_hash
 from albumfinder.lazy_embedder import LazyEmbedder, loaded
@@ -86,10 +87,8 @@ def index_folders(
     try:
         jobs = claim(store, embedder.model_key, jobs, report)
         if jobs:
-            embedder = loaded(embedder)
-        report.cancelled = _embed(
-            store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
-        )
+            workers = decode_workers or default_decode_workers()
+            report.cancelled = _embed(store, loaded(embedder), jobs, report, notify, stop, workers)
     except IndexUnavailableError as exc:  # e.g. the disk filled: the batches before are kept
         told = exc.after_storing(report.added + report.updated)
         if told is exc:
@@ -148,7 +147,7 @@ def _embed(
         nonlocal ready, failed
         vectors: list[NewVector] = []
         if ready:
-            matrix = embedder.embed_prepared([d.pixels for d in ready])
+            matrix = embedder.embed_prepared([d.pixels for d in ready if d.pixels is not None])
             for item, vector in zip(ready, matrix, strict=True):
                 f = item.job.file
                 vectors.append(NewVector(f.path, f.size, f.mtime_ns, item.quick_hash, vector))
@@ -200,7 +199,7 @@ def _embed(
             job = next(todo, None)
             if job is None:
                 return
-            queue.append((job, pool.submit(lambda job=job: _decode(job, embedder))))
+            queue.append((job, pool.submit(functools.partial(_decode, job, embedder))))
 
     try:
         fill()

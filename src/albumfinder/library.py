@@ -123,9 +123,9 @@ class Library:
                 info = os.stat(candidate)
             except OSError:
                 return None
-            folder = identities.get((info.st_dev, info.st_ino))
-            if folder is not None:
-                return os.path.join(folder, *reversed(inner))
+            known = identities.get((info.st_dev, info.st_ino))
+            if known is not None:
+                return os.path.join(known, *reversed(inner))
             parent = os.path.dirname(candidate)
             if parent == candidate:
                 return None
@@ -162,7 +162,7 @@ class Library:
         """Photos indexed by a one-off search of a folder (the CLI's ``-q … -d FOLDER``)
         that lie under no album folder: their vectors are cached for a fast re-run, and they
         are never results of an album search."""
-        cached = set()
+        cached: set[int] = set()
         for model_key in self.store.model_keys():
             cached.update(r.id for r in self._outside_rows(model_key=model_key) if r.has_vector)
         return len(cached)

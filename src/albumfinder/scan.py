@@ -184,8 +184,8 @@ def _walk(
             continue
         visited.add(identity)
         try:
-            with os.scandir(folder) as entries:
-                entries = list(entries)
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError as exc:
             result.problems[folder] = _reason(exc)
             continue

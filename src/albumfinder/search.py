@@ -69,8 +69,8 @@ def top_k(
         scores = torch.mv(table, vector).float()
         if rows is not None:
             scores = scores[torch.from_numpy(rows)]
-        best, index = torch.topk(scores, k)
-    index = index.numpy()
+        best, found = torch.topk(scores, k)
+    index: np.ndarray = found.numpy()
     return (index if rows is None else rows[index]), best.numpy()
 
 
