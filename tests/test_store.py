@@ -151,3 +151,22 @@ def test_one_query_under_several_folders_finds_each_row_once(tmp_path):
         ("/a/x.jpg", "broken"),
     ]
     assert store.files_under([], "m/p1") == {}
+
+
+def test_the_index_knows_nothing_of_the_embedder():
+    """DESIGN.md: ``index/`` imports neither the embedder nor torch (vectors are arrays)."""
+    import ast
+    from pathlib import Path
+
+    import albumfinder.index
+
+    imported = set()
+    for source in Path(albumfinder.index.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    forbidden = ("albumfinder.embedd", "albumfinder.lazy_embedder", "albumfinder.models", "torch")
+    assert not {m for m in imported if m.startswith(forbidden)}
+    assert "albumfinder.index.schema" in imported  # the walk saw the package's imports
