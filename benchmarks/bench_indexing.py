@@ -40,7 +40,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from albumfinder.images import open_photo
-from albumfinder.indexer import default_decode_workers, quick_hash
+from albumfinder.index.catalog import quick_hash
+from albumfinder.indexer import default_decode_workers
 from albumfinder.library import Library
 
 from common import (

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from albumfinder.index import NewVector
 from albumfinder.library import Library
-from albumfinder.store import NewVector
 
 from common import (
     REPO,

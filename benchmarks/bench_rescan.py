@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from albumfinder.index import NewVector
 from albumfinder.library import Library
-from albumfinder.store import NewVector
 
 from common import machine, mark, print_table
 

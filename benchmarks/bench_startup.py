@@ -81,8 +81,8 @@ def build_album(home: Path, count: int) -> tuple[Path, Path]:
     from PIL import Image
 
     from albumfinder import paths
+    from albumfinder.index import IndexStore, NewVector
     from albumfinder.models.registry import get_spec
-    from albumfinder.store import IndexStore, NewVector
 
     os.environ["ALBUMFINDER_HOME"] = str(home)
     album = home / "album"

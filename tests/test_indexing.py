@@ -135,7 +135,7 @@ def test_missing_folder_keeps_its_photos(tmp_path, embedder):
 def test_failure_for_another_model_keeps_this_models_vector(tmp_path, embedder):
     """A photo that could not be read while another model indexed it (unchanged since) is
     still found with this model, counted as indexed and not listed as skipped for it."""
-    from albumfinder.store import NewFailure
+    from albumfinder.index import NewFailure
 
     album = tmp_path / "album"
     photos = make_album(album, 4)

@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 from albumfinder.cli import main
+from albumfinder.index import SCHEMA_VERSION
 from albumfinder.library import Library
-from albumfinder.store import SCHEMA_VERSION
 from reliability_support import Zygote, check_index, permissions_enforced
 
 from photo_factory import make_album

@@ -9,6 +9,7 @@ are real each time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -110,7 +111,7 @@ def test_photos_dated_past_2262_or_before_1677_are_indexed_found_and_rescanned(t
 
 
 def test_a_far_future_time_in_the_store_round_trips_and_still_detects_change(tmp_path):
-    from albumfinder.store import IndexStore, NewVector, stored_vector
+    from albumfinder.index import IndexStore, NewVector, stored_vector
 
     store = IndexStore(tmp_path / "index.sqlite3")
     vector = [1.0, 0.0, 0.0, 0.0]
@@ -250,7 +251,7 @@ def _delete_index(index: Path, with_journal: bool) -> None:
 def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
     tmp_path, embedder, with_journal
 ):
-    from albumfinder.store import IndexStoreError
+    from albumfinder.errors import IndexStoreError
 
     album = tmp_path / "album"
     make_album(album, 6)
@@ -274,7 +275,7 @@ def test_an_index_deleted_during_a_run_is_said_and_a_new_one_keeps_the_folders(
 def test_an_index_deleted_under_the_open_app_is_said_once_then_every_action_works(
     tmp_path, embedder
 ):
-    from albumfinder.store import IndexStoreError
+    from albumfinder.errors import IndexStoreError
 
     album = tmp_path / "album"
     photos = make_album(album, 6)
@@ -421,3 +422,98 @@ def test_a_rescan_of_an_unchanged_album_never_loads_the_model(tmp_path, capsys, 
         )
         assert done.returncode == 0, done.stderr
         assert "5 unchanged" in done.stdout and done.stdout.rstrip().endswith("no torch")
+
+
+# -- connections: one per thread, none left open by a thread that is gone (issue 11.5) ----
+def _index_descriptors(index: Path) -> int:
+    """How many file descriptors of this process are open on the index or its -wal/-shm."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(str(index)):
+                count += 1
+    return count
+
+
+def _indexed_library(tmp_path: Path, embedder) -> tuple[Library, list[Path]]:
+    photos = make_album(tmp_path / "album", 3)
+    library = Library()
+    library.add_folder(tmp_path / "album")
+    assert library.index(embedder).added == 3
+    return library, photos
+
+
+needs_proc_fd = pytest.mark.skipif(
+    not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc/self/fd"
+)
+
+
+@needs_proc_fd
+def test_searches_on_threads_that_end_leave_no_connection_open(tmp_path, album_home, embedder):
+    library, photos = _indexed_library(tmp_path, embedder)
+    index = library.store.path
+
+    def search_on_a_thread_of_its_own(photo: Path) -> None:
+        worker = threading.Thread(target=library.search, args=(embedder, photo, 2))
+        worker.start()
+        worker.join()
+
+    # (SQLite may keep one descriptor of a closed connection for the next one to reuse)
+    search_on_a_thread_of_its_own(photos[0])
+    held = _index_descriptors(index)
+    for photo in photos * 3:
+        search_on_a_thread_of_its_own(photo)
+    assert _index_descriptors(index) == held  # before: two or three more for each search
+    assert library.store.open_connections() == 1  # the main thread's
+    library.close()
+    assert _index_descriptors(index) == 0
+
+
+@needs_proc_fd
+def test_gui_pool_tasks_leave_no_connection_open(tmp_path, album_home, embedder, qapp):
+    """A Qt pool thread gets a new Python thread state for each task (PySide), so each task
+    opens a connection: it is closed when the task ends, not kept until the app quits."""
+    from albumfinder.gui.workers import Task, make_pool
+
+    library, photos = _indexed_library(tmp_path, embedder)
+    index = library.store.path
+    pool = make_pool("test-searches", 1)
+
+    def search_on_the_pool(photo: Path) -> None:
+        task = Task(lambda _progress, _stop: library.search(embedder, photo, n=2))
+        pool.start(task)
+        assert task.done.wait(60)
+
+    search_on_the_pool(photos[0])
+    held = _index_descriptors(index)
+    for photo in photos * 3:
+        search_on_the_pool(photo)
+    pool.waitForDone()
+    assert _index_descriptors(index) == held
+    assert library.store.open_connections() == 1
+    library.close()
+    assert _index_descriptors(index) == 0
+
+
+def test_close_closes_the_connection_of_a_thread_still_running(tmp_path, album_home, embedder):
+    library, photos = _indexed_library(tmp_path, embedder)
+    used, closed, asked = threading.Event(), threading.Event(), {}
+
+    def search_then_wait() -> None:
+        asked["hits"] = library.search(embedder, photos[0], n=2)
+        asked["conn"] = library.store.connection()  # the one this thread's search used
+        used.set()
+        closed.wait(60)
+        try:
+            asked["conn"].execute("SELECT 1")
+        except sqlite3.ProgrammingError as exc:
+            asked["error"] = str(exc)
+
+    worker = threading.Thread(target=search_then_wait)
+    worker.start()
+    assert used.wait(60)
+    library.close()  # from the main thread
+    closed.set()
+    worker.join(60)
+    assert len(asked["hits"]) == 2
+    assert "closed database" in asked.get("error", "still open")

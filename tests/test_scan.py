@@ -1,6 +1,7 @@
 import os
+import sqlite3
 
-from albumfinder.scan import scan
+from albumfinder.scan import is_under, scan, under
 
 from photo_factory import save_photo
 
@@ -45,3 +46,19 @@ def test_missing_root_is_reported_not_raised(tmp_path):
     result = scan([tmp_path / "gone"])
     assert result.missing_roots == [str(tmp_path / "gone")]
     assert not result.files
+
+
+def test_under_says_the_same_in_python_and_in_sql():
+    """One decision of "under these folders", asked of paths in Python and of rows in SQL."""
+    paths = ["/a", "/a/x.jpg", "/a/b/y.jpg", "/a-b/z.jpg", "/a0.jpg", "/ab", "/é/x", "/c"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE files (path TEXT PRIMARY KEY)")
+    conn.executemany("INSERT INTO files VALUES (?)", [(p,) for p in paths])
+    for folders in (["/a"], ["/a/"], ["/a", "/é"], ["/c", "/a/b"], ["/"], []):
+        where, params = under(folders).sql("path")
+        in_sql = {p for (p,) in conn.execute(f"SELECT path FROM files WHERE {where}", params)}
+        in_python = {p for p in paths if p in under(folders)}
+        by_position = {paths[i] for i in under(folders).select(paths)}
+        assert in_sql == in_python == by_position, folders
+        assert in_python == {p for p in paths if any(is_under(p, f) for f in folders)}
+    assert {p for p in paths if p in under(["/a"])} == {"/a", "/a/x.jpg", "/a/b/y.jpg"}

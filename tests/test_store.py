@@ -3,14 +3,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from albumfinder.store import (
-    SCHEMA_VERSION,
-    IndexStore,
-    IndexTooNewError,
-    IndexUnavailableError,
-    NewFailure,
-    NewVector,
-)
+from albumfinder.errors import IndexTooNewError, IndexUnavailableError
+from albumfinder.index import SCHEMA_VERSION, IndexStore, NewFailure, NewVector
 
 
 def _unit(seed: int, dim: int = 8) -> np.ndarray:
@@ -114,3 +108,65 @@ def test_unreadable_moment_keeps_the_hash_and_the_vectors(tmp_path):
     assert store.load_vectors("m/p1")[0] == ["/a/x.jpg"]
     row = store.files_under(["/a"], "m/p1")["/a/x.jpg"]
     assert (row.quick_hash, row.error, row.has_vector) == ("h1", "permission denied", True)
+
+
+def test_the_skipped_count_and_the_skipped_list_agree(tmp_path):
+    """One meaning of "skipped": the count per folder and the list come from the same rule,
+    even for a photo that failed for another model and whose vector of this one is damaged."""
+    from albumfinder.library import Library
+
+    album = str(tmp_path / "album")
+    store = IndexStore(tmp_path / "index.sqlite3")
+    store.add_folder(album)
+    sound = [NewVector(f"{album}/{i}.jpg", 10 + i, 1000 + i, f"h{i}", _unit(i)) for i in range(3)]
+    damaged = NewVector(f"{album}/odd.jpg", 5, 6, "h", _unit(9))
+    store.record_batch("m/p1", [*sound, damaged], [])
+    store.record_batch("other/p1", [], [NewFailure(damaged.path, 5, 6, "h", "broken")])
+    store.connection().execute(  # the blob of odd.jpg cut short: damage quick_check misses
+        "UPDATE vectors SET vector = substr(vector, 1, 6) WHERE file_id = "
+        "(SELECT id FROM files WHERE path = ?)",
+        (damaged.path,),
+    )
+    store.close()
+
+    library = Library(tmp_path / "index.sqlite3")
+    (status,) = library.folder_status("m/p1")
+    listed = library.skipped(model_key="m/p1")
+    assert status.skipped == len(listed) == 1  # before: counted 1, listed none
+    assert [(s.path, s.reason) for s in listed] == [(damaged.path, "broken")]
+    library.close()
+
+
+def test_one_query_under_several_folders_finds_each_row_once(tmp_path):
+    store = IndexStore(tmp_path / "index.sqlite3")
+    paths = ["/a/x.jpg", "/a/b/y.jpg", "/a-b/z.jpg", "/ab.jpg", "/c/w.jpg"]
+    store.record_batch("m/p1", [], [NewFailure(p, 1, 1, None, "broken") for p in paths])
+    assert sorted(store.files_under(["/a", "/a/b", "/c/w.jpg"], "m/p1")) == [
+        "/a/b/y.jpg",
+        "/a/x.jpg",
+        "/c/w.jpg",
+    ]
+    assert store.failures_under(["/a/b", "/a"]) == [  # each once, by path
+        ("/a/b/y.jpg", "broken"),
+        ("/a/x.jpg", "broken"),
+    ]
+    assert store.files_under([], "m/p1") == {}
+
+
+def test_the_index_knows_nothing_of_the_embedder():
+    """DESIGN.md: ``index/`` imports neither the embedder nor torch (vectors are arrays)."""
+    import ast
+    from pathlib import Path
+
+    import albumfinder.index
+
+    imported = set()
+    for source in Path(albumfinder.index.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    forbidden = ("albumfinder.embedd", "albumfinder.lazy_embedder", "albumfinder.models", "torch")
+    assert not {m for m in imported if m.startswith(forbidden)}
+    assert "albumfinder.index.schema" in imported  # the walk saw the package's imports

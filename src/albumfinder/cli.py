@@ -249,8 +249,8 @@ def _load_embedder(args: argparse.Namespace, model_name: str | None = None) -> E
 
 
 def _open_library(path: str | os.PathLike[str] | None = None) -> Library:
+    from albumfinder.errors import IndexStoreError
     from albumfinder.library import Library
-    from albumfinder.store import IndexStoreError
 
     try:
         library = Library(path)
@@ -896,7 +896,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         return _fail(args, str(exc))
     except Exception as exc:
-        from albumfinder.store import IndexStoreError  # the index failed mid-run (disk full, …)
+        from albumfinder.errors import IndexStoreError  # the index failed mid-run (disk full, …)
 
         if not isinstance(exc, IndexStoreError):
             raise

@@ -9,7 +9,7 @@ polled between photos for a cooperative cancel.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import functools
 import os
 import time
 from collections import deque
@@ -21,23 +21,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from albumfinder.decode_pool import DecodePool, Task
-from albumfinder.images import (
-    READ_TIMEOUT,
-    ImageLoadError,
-    describe_error,
-    is_retryable,
-    open_photo,
-    open_regular_file,
-)
+from albumfinder.errors import ImageLoadError, IndexUnavailableError
+from albumfinder.images import READ_TIMEOUT, describe_error, open_photo
+from albumfinder.index import IndexStore, NewFailure, NewVector
+from albumfinder.index.catalog import Job, claim, diff, quick_hash
 from albumfinder.lazy_embedder import LazyEmbedder, loaded
 from albumfinder.report import IndexProgress, IndexReport, Phase, Skipped
-from albumfinder.scan import FoundFile, is_under, normalize_path, scan
-from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, NewFailure, NewVector
+from albumfinder.scan import normalize_path, scan
 
 if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
 
-QUICK_HASH_BYTES = 64 * 1024
 PROGRESS_INTERVAL_S = 0.2
 #: A photo whose decode takes longer is skipped for this run (a hung mount, a cloud file).
 DECODE_DEADLINE_S = 60.0
@@ -45,34 +39,13 @@ DECODE_DEADLINE_S = 60.0
 WAIT_SLICE_S = 0.1
 
 
-@dataclass(frozen=True)
-class _Job:
-    file: FoundFile
-    is_update: bool
-
-
 @dataclass
 class _Decoded:
-    job: _Job
+    job: Job
     quick_hash: str | None
     pixels: np.ndarray | None
     reason: str | None
     vanished: bool = False
-
-
-def quick_hash(path: str, size: int) -> str:
-    """Hash of the size and the first and last 64 KiB: cheap, and enough to recognise a
-    moved photo (metadata edits near the start change it, which is what we want)."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(str(size).encode())
-    with open_regular_file(path) as handle:
-        digest.update(handle.read(QUICK_HASH_BYTES))
-        if size > 2 * QUICK_HASH_BYTES:
-            handle.seek(-QUICK_HASH_BYTES, os.SEEK_END)
-            digest.update(handle.read(QUICK_HASH_BYTES))
-        elif size > QUICK_HASH_BYTES:
-            digest.update(handle.read())
-    return digest.hexdigest()
 
 
 def default_decode_workers() -> int:
@@ -110,14 +83,12 @@ def index_folders(
 
     live_roots = [r for r in roots if r not in found.missing_roots]
     known = store.files_under(live_roots, embedder.model_key)
-    jobs = _diff(store, found.files, known, found.problems, report)
+    jobs = diff(store, found.files, known, found.problems, report)
     try:
-        jobs = _claim(store, embedder.model_key, jobs, report)
+        jobs = claim(store, embedder.model_key, jobs, report)
         if jobs:
-            embedder = loaded(embedder)
-        report.cancelled = _embed(
-            store, embedder, jobs, report, notify, stop, decode_workers or default_decode_workers()
-        )
+            workers = decode_workers or default_decode_workers()
+            report.cancelled = _embed(store, loaded(embedder), jobs, report, notify, stop, workers)
     except IndexUnavailableError as exc:  # e.g. the disk filled: the batches before are kept
         told = exc.after_storing(report.added + report.updated)
         if told is exc:
@@ -136,82 +107,7 @@ def index_folders(
     return report
 
 
-def _claim(store: IndexStore, model_key: str, jobs: list[_Job], report: IndexReport) -> list[_Job]:
-    """The jobs this run takes: another run indexing the same photos now keeps its own."""
-    if not jobs:
-        return jobs
-    files = [(job.file.path, job.file.size, job.file.mtime_ns) for job in jobs]
-    claimed, elsewhere = store.claim(model_key, files)
-    report.elsewhere = len(elsewhere)
-    mine = set(claimed)
-    return [job for job in jobs if job.file.path in mine]
-
-
-def _diff(
-    store: IndexStore,
-    found: dict[str, FoundFile],
-    known: dict[str, FileRow],
-    problems: dict[str, str],
-    report: IndexReport,
-) -> list[_Job]:
-    """Decide what to embed, what moved, what is gone; apply moves and removals."""
-    jobs: list[_Job] = []
-    new: list[FoundFile] = []
-    for path, file in found.items():
-        row = known.get(path)
-        if row is None:
-            new.append(file)
-        elif (row.size, row.mtime_ns) != (file.size, file.mtime_ns):
-            jobs.append(_Job(file, is_update=True))
-        elif row.has_vector:
-            report.unchanged += 1  # even if it failed for another model since: still valid
-        elif row.error is not None and not is_retryable(row.error):
-            report.skipped.append(Skipped(path, row.error))  # not retried until it changes
-        else:
-            jobs.append(_Job(file, is_update=False))  # known file, new model
-
-    unreadable = [p for p in problems if p not in found]
-    gone = [
-        row
-        for path, row in known.items()
-        if path not in found and not any(is_under(path, p) for p in unreadable)
-    ]
-    moved_ids = _apply_moves(store, new, gone, report)
-    store.remove_files(row.id for row in gone if row.id not in moved_ids)
-    report.removed = len(gone) - len(moved_ids)
-    jobs += [_Job(file, is_update=False) for file in new]
-    return jobs
-
-
-def _apply_moves(
-    store: IndexStore, new: list[FoundFile], gone: list[FileRow], report: IndexReport
-) -> set[int]:
-    """Match new files to vanished rows by size + partial hash; move rows, keep vectors."""
-    by_key = {(row.size, row.quick_hash): row for row in gone if row.quick_hash}
-    sizes = {size for size, _ in by_key}
-    moved: set[int] = set()
-    for file in list(new):
-        if file.size not in sizes:
-            continue
-        try:
-            key = (file.size, quick_hash(file.path, file.size))
-        except OSError:
-            continue
-        row = by_key.pop(key, None)
-        if row is None:
-            continue  # a row with an error moves too: its vectors (other models') stay valid
-        store.move_file(row.id, file.path, file.size, file.mtime_ns)
-        new.remove(file)
-        moved.add(row.id)
-        report.moved += 1
-        if row.has_vector:
-            report.unchanged += 1
-        else:
-            new.append(file)  # moved, but still needs this model's vector
-    return moved
-
-
-def _decode(job: _Job, embedder: Embedder) -> _Decoded:
+def _decode(job: Job, embedder: Embedder) -> _Decoded:
     file = job.file
     digest = None
     try:
@@ -230,7 +126,7 @@ def _decode(job: _Job, embedder: Embedder) -> _Decoded:
 def _embed(
     store: IndexStore,
     embedder: Embedder,
-    jobs: list[_Job],
+    jobs: list[Job],
     report: IndexReport,
     notify: Callable[[IndexProgress], None],
     stop: Callable[[], bool],
@@ -251,7 +147,7 @@ def _embed(
         nonlocal ready, failed
         vectors: list[NewVector] = []
         if ready:
-            matrix = embedder.embed_prepared([d.pixels for d in ready])
+            matrix = embedder.embed_prepared([d.pixels for d in ready if d.pixels is not None])
             for item, vector in zip(ready, matrix, strict=True):
                 f = item.job.file
                 vectors.append(NewVector(f.path, f.size, f.mtime_ns, item.quick_hash, vector))
@@ -293,7 +189,7 @@ def _embed(
     note(None, force=True)
     # Decoded photos waiting for the model (~150 KB each): enough to ride out a slow file.
     prefetch = max(2 * batch_size, 4 * workers, 16)
-    queue: deque[tuple[_Job, Task[_Decoded]]] = deque()
+    queue: deque[tuple[Job, Task[_Decoded]]] = deque()
     todo = iter(jobs)
     cancelled = False
     pool = DecodePool(workers)
@@ -303,7 +199,7 @@ def _embed(
             job = next(todo, None)
             if job is None:
                 return
-            queue.append((job, pool.submit(lambda job=job: _decode(job, embedder))))
+            queue.append((job, pool.submit(functools.partial(_decode, job, embedder))))
 
     try:
         fill()
@@ -333,7 +229,7 @@ def _embed(
 
 
 def _wait(
-    pool: DecodePool, job: _Job, task: Task[_Decoded], stop: Callable[[], bool]
+    pool: DecodePool, job: Job, task: Task[_Decoded], stop: Callable[[], bool]
 ) -> _Decoded | None:
     """The decoded photo; a skip if its decode passed the deadline; None on Cancel.
     Waits in short slices, so Cancel and Ctrl+C are seen even while a read hangs."""

@@ -17,14 +17,23 @@ from PIL import Image
 
 from albumfinder import paths
 from albumfinder.allocator import release_free_memory
+from albumfinder.errors import IndexUnavailableError
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
-from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
+from albumfinder.index import FileRow, IndexStore, stored_vector
+from albumfinder.indexer import index_folders
 from albumfinder.lazy_embedder import LazyEmbedder
 from albumfinder.models.weights import remove_stale_parts
-from albumfinder.report import FolderStatus
-from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
-from albumfinder.search import SearchHit, VectorMatrix, search_vectors
-from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, stored_vector
+from albumfinder.report import FolderStatus, IndexProgress, IndexReport, SearchHit, Skipped
+from albumfinder.scan import (
+    NOT_UTF8,
+    Under,
+    is_storable_name,
+    is_under,
+    normalize_path,
+    scan,
+    under,
+)
+from albumfinder.search import VectorMatrix, search_vectors
 
 if TYPE_CHECKING:
     from albumfinder.embedder import Embedder
@@ -114,9 +123,9 @@ class Library:
                 info = os.stat(candidate)
             except OSError:
                 return None
-            folder = identities.get((info.st_dev, info.st_ino))
-            if folder is not None:
-                return os.path.join(folder, *reversed(inner))
+            known = identities.get((info.st_dev, info.st_ino))
+            if known is not None:
+                return os.path.join(known, *reversed(inner))
             parent = os.path.dirname(candidate)
             if parent == candidate:
                 return None
@@ -127,11 +136,9 @@ class Library:
         """Forget a folder and the vectors of photos no other album folder holds."""
         path = normalize_path(folder)
         self.store.remove_folder(path)
-        others = self.store.folders()
+        others = under(self.store.folders())
         rows = self.store.files_under([path], model_key="")
-        self.store.remove_files(
-            row.id for row in rows.values() if not any(is_under(row.path, o) for o in others)
-        )
+        self.store.remove_files(row.id for row in rows.values() if row.path not in others)
 
     def leaving_with(self, folder: str | os.PathLike[str], photos: Iterable[str]) -> list[str]:
         """Those of ``photos`` that removing ``folder`` takes out of the album (the ones no
@@ -147,15 +154,15 @@ class Library:
         return next((f for f in self.folders() if is_under(target, f)), None)
 
     def _outside_rows(self, under: str | None = None, model_key: str = "") -> list[FileRow]:
-        album = self.folders()
+        album = Under(self.folders())
         rows = self.store.files_under([under or os.sep], model_key=model_key)
-        return [r for r in rows.values() if not any(is_under(r.path, f) for f in album)]
+        return [r for r in rows.values() if r.path not in album]
 
     def count_outside_album(self) -> int:
         """Photos indexed by a one-off search of a folder (the CLI's ``-q … -d FOLDER``)
         that lie under no album folder: their vectors are cached for a fast re-run, and they
         are never results of an album search."""
-        cached = set()
+        cached: set[int] = set()
         for model_key in self.store.model_keys():
             cached.update(r.id for r in self._outside_rows(model_key=model_key) if r.has_vector)
         return len(cached)
@@ -230,7 +237,7 @@ class Library:
         for folder in self.folders():
             rows = self.store.files_under([folder], model_key)
             indexed = sum(1 for r in rows.values() if r.has_vector)
-            skipped = sum(1 for r in rows.values() if r.error is not None and not r.has_vector)
+            skipped = sum(1 for r in rows.values() if r.skipped)
             exists = os.path.isdir(folder)
             pending = None
             problems: tuple[tuple[str, str], ...] = ()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from albumfinder.images import NOT_REGULAR_FILE, is_photo_name, is_raw_name
-from albumfinder.store import storable_ns
+
+_INT64_MAX = 2**63 - 1
 
 #: Folders that hold thumbnails, trash or OS metadata rather than photos.
 SKIPPED_FOLDER_NAMES = frozenset(
@@ -31,7 +32,7 @@ OUTPUT_MARKER = ".albumfinder-results"
 class FoundFile:
     path: str
     size: int
-    mtime_ns: int  # as the index stores it (see store.storable_ns)
+    mtime_ns: int  # as the index stores it (see storable_ns)
 
 
 @dataclass
@@ -60,8 +61,62 @@ def normalize_path(path: str | os.PathLike[str]) -> str:
     return os.path.abspath(os.path.expanduser(os.fspath(path)))
 
 
+def storable_ns(ns: int) -> int:
+    """A file time in nanoseconds as SQLite can store it (a signed 64-bit integer).
+
+    Times from 1677-09-21 to 2262-04-11 are kept as they are; one outside (a wrong camera
+    clock, a bad restore) is folded into the range, so that it still fits and a later
+    change of it is still seen (two such times collide only if they are a multiple of
+    ~292 years apart). Both sides of every comparison go through this: the scan and the
+    index.
+    """
+    if -_INT64_MAX - 1 <= ns <= _INT64_MAX:
+        return ns
+    folded = abs(ns) % (_INT64_MAX + 1)
+    return folded if ns > 0 else -folded
+
+
+class Under:
+    """The paths in (or equal to) any of some folders: the one decision of "under this
+    folder", asked in Python (``path in under``, :meth:`select`) and in SQL (:meth:`sql`).
+    No folders: nothing is under them."""
+
+    def __init__(self, folders: Iterable[str]) -> None:
+        self.folders = tuple(folders)
+        self._exact = frozenset(self.folders)
+        self._prefixes = tuple(f.rstrip(os.sep) + os.sep for f in self.folders)
+
+    def __bool__(self) -> bool:
+        return bool(self.folders)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and (path in self._exact or path.startswith(self._prefixes))
+
+    def select(self, paths: Sequence[str]) -> list[int]:
+        """The positions of those of ``paths`` that are under the folders."""
+        exact, prefixes = self._exact, self._prefixes
+        return [i for i, p in enumerate(paths) if p in exact or p.startswith(prefixes)]
+
+    def sql(self, column: str) -> tuple[str, list[str]]:
+        """A WHERE condition on the text ``column`` and its parameters: a range per folder
+        (the prefix up to the next character after the separator), so SQLite uses the
+        column's index. Text compares by code point both in Python and SQLite (UTF-8)."""
+        if not self.folders:
+            return "0", []
+        terms, params = [], []
+        for folder, prefix in zip(self.folders, self._prefixes, strict=True):
+            terms.append(f"({column} = ? OR ({column} >= ? AND {column} < ?))")
+            params += [folder, prefix, prefix[:-1] + chr(ord(os.sep) + 1)]
+        return "(" + " OR ".join(terms) + ")", params
+
+
+def under(folders: Iterable[str]) -> Under:
+    """The paths under ``folders`` (see :class:`Under`)."""
+    return Under(folders)
+
+
 def is_under(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+    return path in Under((folder,))
 
 
 def scan(
@@ -129,8 +184,8 @@ def _walk(
             continue
         visited.add(identity)
         try:
-            with os.scandir(folder) as entries:
-                entries = list(entries)
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError as exc:
             result.problems[folder] = _reason(exc)
             continue

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from albumfinder.report import SearchHit
+from albumfinder.scan import under
 
 
 @dataclass
@@ -39,9 +40,7 @@ class VectorMatrix:
         key = tuple(sorted(folders))
         if key in self._rows_cache:  # a matrix never changes: the GUI asks again and again
             return self._rows_cache[key]
-        prefixes = tuple(f.rstrip(os.sep) + os.sep for f in folders)
-        exact = set(folders)
-        keep = [i for i, p in enumerate(self.paths) if p in exact or p.startswith(prefixes)]
+        keep = under(folders).select(self.paths)
         rows = self._rows_cache[key] = np.asarray(keep, dtype=np.int64)
         return rows
 
@@ -70,8 +69,8 @@ def top_k(
         scores = torch.mv(table, vector).float()
         if rows is not None:
             scores = scores[torch.from_numpy(rows)]
-        best, index = torch.topk(scores, k)
-    index = index.numpy()
+        best, found = torch.topk(scores, k)
+    index: np.ndarray = found.numpy()
     return (index if rows is None else rows[index]), best.numpy()
 
 
@@ -103,7 +102,7 @@ def search_vectors(
         return []
     stat = exists or _stat_or_none
     excluded = _identity(exclude_file) if exclude_file else None
-    excluded_prefixes = tuple(f.rstrip(os.sep) + os.sep for f in exclude_folders or [])
+    excluded_folders = under(exclude_folders or [])
     rows = vectors.rows_under(folders or [])
     want = n + 4
     while True:
@@ -111,7 +110,7 @@ def search_vectors(
         hits: list[SearchHit] = []
         for i, score in zip(index, scores, strict=True):
             path = vectors.paths[int(i)]
-            if excluded_prefixes and path.startswith(excluded_prefixes):
+            if path in excluded_folders:
                 continue
             info = stat(path)
             if info is None:  # deleted since it was indexed: never shown

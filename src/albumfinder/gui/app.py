@@ -47,8 +47,8 @@ def create_application(argv: list[str] | None = None):
 
 def open_library():
     """The album's :class:`Library`, or None after telling the user why it can't open."""
+    from albumfinder.errors import IndexStoreError
     from albumfinder.library import Library
-    from albumfinder.store import IndexStoreError
 
     try:
         return Library()
