@@ -56,12 +56,14 @@ def test_forward_passes_do_not_page_fault_their_buffers_again():
         pytest.skip("not glibc, or malloc set up by the user")
     assert keep_freed_memory()  # every setting took (a silent no-op would fail here)
     tuned, faults = _faults({})
-    # a pass of the built-in model needs ~40 MB of activations: ~10,000 faults if not reused
-    assert (tuned, faults < 500) == ("True", True), faults
     # a user's own malloc setting wins (and shows what the tuning saves)
     untuned, untuned_faults = _faults({"MALLOC_ARENA_MAX": "8"})
-    assert untuned == "False"
-    assert untuned_faults > faults + 2000
+    print(f"minor page faults in the last pass: {faults} tuned, {untuned_faults} untuned")
+    # A pass of the built-in model needs ~40 MB of activations: ~7,000-10,000 faults if not
+    # reused (7,011 measured untuned, 0 tuned); the bounds are generous, the figures printed.
+    assert (tuned, untuned) == ("True", "False")
+    assert faults < 2500, faults
+    assert untuned_faults > faults + 2000, (faults, untuned_faults)
 
 
 def _rss_bytes() -> int:

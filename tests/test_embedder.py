@@ -4,6 +4,7 @@ random weights in the official format, precision, devices and threads."""
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -55,8 +56,23 @@ def test_builtin_is_loaded_for_the_cpu(builtin):
     assert builtin.spec.name == "builtin" and builtin.model_key == "builtin/p1"
     assert builtin.device == "cpu"
     assert builtin.precision == "fp32"  # bf16 kept only 0.997 cosine for EfficientNet-Lite
-    assert builtin.decode_size >= builtin.spec.input_size
     assert builtin.batch_size >= 1
+
+
+def test_decoding_at_the_decode_size_keeps_what_the_model_sees(builtin):
+    """A large JPEG decoded at reduced scale (libjpeg's draft mode, as the indexer asks for
+    with decode_size) comes out smaller, yet embeds as the full-size decode does."""
+    buffer = io.BytesIO()
+    make_photo(11, (2000, 1500)).save(buffer, "JPEG", quality=90)
+    full = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    reduced = Image.open(io.BytesIO(buffer.getvalue()))
+    reduced.draft("RGB", (builtin.decode_size, builtin.decode_size))
+    reduced = reduced.convert("RGB")
+    print("decoded", full.size, "->", reduced.size, "for", builtin.spec.input_size)
+    assert reduced.width < full.width and min(reduced.size) >= builtin.spec.input_size
+    cosine = float(builtin.embed_images([full])[0] @ builtin.embed_images([reduced])[0])
+    print(f"cosine full vs reduced decode: {cosine:.5f}")
+    assert cosine > 0.995
 
 
 def test_prepare_resizes_the_whole_photo(builtin):
@@ -225,13 +241,20 @@ def test_device_choice():
 
 def test_threads_and_openmp_settings():
     cores = usable_cores()
-    assert cores is None or 1 <= cores <= (torch.get_num_threads() + 64)
+    if hasattr(os, "sched_setaffinity"):  # Linux: the affinity mask is respected
+        allowed = os.sched_getaffinity(0)
+        assert cores is not None and 1 <= cores <= len(allowed)
+        try:
+            os.sched_setaffinity(0, {min(allowed)})  # this thread may run on one CPU only
+            assert usable_cores() == 1
+        finally:
+            os.sched_setaffinity(0, allowed)
     code = (
         "import os, albumfinder.embedder as e, torch;"
         "e.configure_threads(); e.configure_threads();"
         "print(torch.get_num_threads(), os.environ['OMP_WAIT_POLICY'])"
     )
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("OMP_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMP_")}
     env["ALBUMFINDER_THREADS"] = "1"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env

@@ -1,5 +1,6 @@
 import io
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -80,12 +81,24 @@ def test_truncated_jpeg_and_bomb(tmp_path):
     with pytest.raises(ImageLoadError, match="truncated"):
         open_photo(path)
 
-    gif = bytearray(b"GIF89a" + (65535).to_bytes(2, "little") * 2 + b"\x00\x00\x00;")
+    # A whole 35-byte GIF whose one frame declares 65535×65535 (4.3 gigapixels): refused
+    # for its size before a pixel is decoded.
+    side = 65535
+    gif = b"GIF89a" + struct.pack("<HHBBB", side, side, 0, 0, 0)
+    gif += b"," + struct.pack("<HHHHB", 0, 0, side, side, 0x80) + b"\x00\x00\x00\xff\xff\xff"
+    gif += b"\x02\x02\x4c\x01\x00;"
     bomb = tmp_path / "bomb.gif"
-    bomb.write_bytes(bytes(gif))
+    bomb.write_bytes(gif)
     with pytest.raises(ImageLoadError) as info:
         open_photo(bomb)
-    assert "too large" in info.value.reason or "not a recognised" in info.value.reason
+    assert "too large" in info.value.reason
+
+    # The same header cut off before its first frame is no image at all.
+    cut = tmp_path / "cut.gif"
+    cut.write_bytes(gif[:13] + b";")
+    with pytest.raises(ImageLoadError) as info:
+        open_photo(cut)
+    assert "not a recognised" in info.value.reason
 
 
 def test_bytes_from_a_paste(tmp_path):

@@ -318,7 +318,9 @@ def test_an_album_of_bad_files_is_indexed_or_skipped_and_never_retried(tmp_path,
 
     started = time.monotonic()
     first = library.index(embedder)
-    assert time.monotonic() - started < 60  # the bombs are refused, not decoded
+    took = time.monotonic() - started
+    print(f"indexed the album of bad files in {took:.1f} s")
+    assert took < 60  # generous: the bombs are refused, not decoded (0.6 s measured)
     assert not first.cancelled
     skipped = {s.path: s.reason for s in first.skipped}
     assert set(skipped) == set(bad), "every bad file is listed, and only those"
@@ -507,7 +509,9 @@ def test_huge_photo_is_indexed_and_searched_without_decoding_it_whole(tmp_path, 
     query = tmp_path / "query.jpg"
     scene.convert("RGB").save(query, quality=90)
     assert library.search(embedder, query, n=1)[0].path == str(album / "huge.jpg")
-    assert time.monotonic() - started < 30
+    took = time.monotonic() - started
+    print(f"indexed and searched the 182-megapixel photo in {took:.1f} s")
+    assert took < 30  # generous: decoded at reduced scale, not whole (0.4 s measured)
     library.close()
 
 

@@ -14,9 +14,25 @@ from helpers_models import random_dinov2_state
 
 
 def test_batch_sizes_are_small_on_the_cpu():
-    assert default_batch_size(get_spec("builtin"), "cpu") == 4
-    assert default_batch_size(get_spec("dinov2-small"), "cpu") == 8
-    assert default_batch_size(get_spec("dinov2-small"), "cuda") == 64
+    """The forward passes on the CPU see small batches (their activations stay in the
+    caches), much smaller than on a GPU; a batch size asked for is the one run."""
+    for name in ("builtin", "dinov2-small"):
+        cpu, gpu = (
+            default_batch_size(get_spec(name), "cpu"),
+            default_batch_size(get_spec(name), "cuda"),
+        )
+        assert 1 <= cpu <= 8 and gpu >= 4 * cpu, (name, cpu, gpu)
+    spec = get_spec("dinov2-small")
+    for asked in (None, 3):
+        embedder = Embedder(spec, build_model(spec, random_dinov2_state(spec)), batch_size=asked)
+        seen: list[int] = []  # batch sizes as the model's forward pass receives them (torch hook)
+        embedder._model.register_forward_pre_hook(
+            lambda _m, args, seen=seen: seen.append(len(args[0]))
+        )
+        photo = torch.zeros((spec.input_size, spec.input_size, 3), dtype=torch.uint8).numpy()
+        batch = asked or default_batch_size(spec, "cpu")
+        assert embedder.embed_prepared([photo] * (batch + 1)).shape == (batch + 1, spec.dim)
+        assert seen == [batch, 1], (asked, seen)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
@@ -92,9 +108,51 @@ def test_a_waiting_query_goes_before_the_next_indexing_batch():
 
 
 def test_models_on_one_device_take_turns_together():
+    import threading
+    import time
+
     from albumfinder.embedder import load_embedder
 
     builtin = load_embedder("builtin", device="cpu", allow_download=False)
     spec = get_spec("dinov2-small")
     dinov2 = Embedder(spec, build_model(spec, random_dinov2_state(spec)), device="cpu")
-    assert builtin._turns is dinov2._turns  # an old and a new model share the two cores
+    # During a model change the old model answers queries while the new one indexes: both
+    # share the cores, so their forward passes must never overlap. Each pass is watched
+    # where torch runs the module (forward hooks), and held open a moment so that a pass of
+    # the other model that did not wait for its turn would start inside it.
+    lock, running = threading.Lock(), []
+    passes: list[str] = []
+    overlaps: list[tuple[str, str]] = []
+
+    def watch(embedder: Embedder, name: str) -> None:
+        def enter(_module, _args) -> None:
+            with lock:
+                overlaps.extend((other, name) for other in running)
+                running.append(name)
+                passes.append(name)
+            time.sleep(0.02)
+
+        def leave(_module, _args, _output) -> None:
+            with lock:
+                running.remove(name)
+
+        embedder._model.register_forward_pre_hook(enter)
+        embedder._model.register_forward_hook(leave)
+
+    start = threading.Barrier(2)
+
+    def three_batches(embedder: Embedder) -> None:
+        size = embedder.spec.input_size
+        photo = torch.zeros((size, size, 3), dtype=torch.uint8).numpy()
+        start.wait(30)
+        embedder.embed_prepared([photo] * (3 * embedder.batch_size))
+
+    watch(builtin, "builtin")
+    watch(dinov2, "dinov2")
+    threads = [threading.Thread(target=three_batches, args=(e,)) for e in (builtin, dinov2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sorted(passes) == ["builtin"] * 3 + ["dinov2"] * 3, passes
+    assert overlaps == [], overlaps
