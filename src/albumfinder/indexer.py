@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from albumfinder.decode_pool import DecodePool, Task
+from albumfinder.embedding.loading import LazyEmbedder, loaded
 from albumfinder.images import (
     READ_TIMEOUT,
     ImageLoadError,
@@ -29,13 +30,12 @@ from albumfinder.images import (
     open_photo,
     open_regular_file,
 )
-from albumfinder.lazy_embedder import LazyEmbedder, loaded
 from albumfinder.report import IndexProgress, IndexReport, Phase, Skipped
 from albumfinder.scan import FoundFile, is_under, normalize_path, scan
 from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, NewFailure, NewVector
 
 if TYPE_CHECKING:
-    from albumfinder.embedder import Embedder
+    from albumfinder.embedding.embedder import Embedder
 
 QUICK_HASH_BYTES = 64 * 1024
 PROGRESS_INTERVAL_S = 0.2

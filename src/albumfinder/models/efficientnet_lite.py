@@ -123,6 +123,18 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self.forward(x))
 
 
+def empty_model(spec: object = None) -> EfficientNetLite0:
+    """The network of the registry's EfficientNet-Lite family (its one model: no options)."""
+    return EfficientNetLite0()
+
+
+def after_load(model: nn.Module) -> None:
+    """Made fast once the weights are in: BatchNorms folded, channels-last memory."""
+    assert isinstance(model, EfficientNetLite0)
+    fold_batchnorm(model)
+    model.to(memory_format=torch.channels_last)
+
+
 @torch.no_grad()
 def fold_batchnorm(model: EfficientNetLite0) -> EfficientNetLite0:
     """Merge each BatchNorm into the convolution before it (in place; eval mode only).

