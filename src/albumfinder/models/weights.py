@@ -52,7 +52,7 @@ def _packaged_file(spec: ModelSpec) -> Path:
     getter = spec.traits.weights_file_getter
     assert getter is not None, f"{spec.family} has no packaged weights"
     module, _, attribute = getter.partition(":")
-    where = functools.reduce(getattr, attribute.split("."), importlib.import_module(module))
+    where: Any = functools.reduce(getattr, attribute.split("."), importlib.import_module(module))
     return Path(where())
 
 
