@@ -243,7 +243,8 @@ def _check_space(folder: Path, needed: int) -> None:
     if needed and free < needed + (64 << 20):
         raise WeightsError(
             f"not enough free disk space in {folder}: {needed / 1e6:.0f} MB needed, "
-            f"{free / 1e6:.0f} MB free"
+            f"{free / 1e6:.0f} MB free",
+            hint=Hint.FREE_DISK,
         )
 
 
