@@ -222,7 +222,8 @@ def test_dinov2_ignores_a_partial_patch_and_batches_consistently(small_state):
 
 @pytest.fixture(scope="module")
 def builtin_state():
-    from albumfinder.models.weights import find_weights, load_state_dict
+    from albumfinder.models.checking import load_state_dict
+    from albumfinder.models.weights import find_weights
 
     spec = get_spec("builtin")
     return load_state_dict(spec, find_weights(spec))

@@ -148,7 +148,7 @@ def load_embedder(
     from albumfinder.embedding.device import configure_threads, pick_device, resolve_precision
     from albumfinder.embedding.embedder import Embedder
     from albumfinder.models import build_model
-    from albumfinder.models.weights import load_state_dict
+    from albumfinder.models.checking import load_state_dict
 
     say = log or (lambda _message: None)
     if model_name is None:

@@ -1,6 +1,6 @@
 """Image-embedding models: the registry (no torch), the architectures and their weights.
 
-``build_model(spec, state_dict)`` turns checked weights (see :mod:`albumfinder.models.weights`)
+``build_model(spec, state_dict)`` turns checked weights (see :mod:`albumfinder.models.checking`)
 into an eval-mode module: ``forward(x)`` takes a float tensor (B, 3, H, W) already normalised
 for the model's family and returns (B, dim) features, not yet L2-normalised.
 
