@@ -35,6 +35,7 @@ import json, sys, warnings
 import numpy as np
 from PIL import Image, ImageOps
 sys.path.insert(0, {bench!r})
+from albumfinder import runtime; runtime.tune_process()
 from common import load_model, peak_rss_mib
 from albumfinder import indexer
 from albumfinder.images import ImageLoadError, describe_error
@@ -130,6 +131,9 @@ def run_case(mode: str, album: Path, threads: int, scratch: Path) -> dict:
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--baseline-threads", type=int, nargs="*", default=[1])

@@ -42,6 +42,9 @@ def thread_counts(limit: int) -> list[int]:
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photos", type=int, default=200)
     parser.add_argument("--models", nargs="+", default=["dinov2-small", "dinov2-base"])
@@ -50,7 +53,7 @@ def main() -> None:
     parser.add_argument("--max-threads", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
 
-    import torch  # after albumfinder (imported above), which sets OpenMP up first
+    import torch  # after runtime.tune_process() (in main), which sets OpenMP up first
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         sys.exit("bench_gpu: no CUDA device here (use --device cpu to check the script)")

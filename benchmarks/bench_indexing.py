@@ -21,7 +21,7 @@ Targets: fp32 (a) ≥ 75% of (c); default (a) ≥ 4× (b) with ViT-S/14, ≥ 5×
 With --busy (default on), the default mode again while another process spins one core:
 target ≥ 40% of the quiet speed. Measurements alternate in rounds and each keeps its best
 round, since the machine is shared and absolute times drift. torch is imported only through
-albumfinder.embedder, as in the app: imported earlier, it misses the OpenMP setting made
+albumfinder.embedding, as in the app: imported earlier, it misses the OpenMP setting made
 there (idle threads sleep) and the pipeline ran 30% slower. Run:
     python benchmarks/bench_indexing.py [--photos 100] [--models builtin dinov2-small]
 """
@@ -121,7 +121,7 @@ def naive_rate(model, files: list[Path]) -> float:
 def naive_rate_plain_process(name: str, files: list[Path]) -> float:
     """(b) in a child process with the defaults of a plain torch program: libgomp's default
     spin count (300,000) and glibc's default arena count, either of which, set by the user,
-    makes Album Finder leave its own settings alone (see albumfinder/__init__.py)."""
+    makes Album Finder leave its own settings alone (see albumfinder/runtime.py)."""
     env = {
         **os.environ,
         "GOMP_SPINCOUNT": "300000",
@@ -167,6 +167,9 @@ def measure_model(name: str, args, folder: Path, files: list[Path], scratch: Pat
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photos", type=int, default=100, help="photos to index (≥ 100)")
     parser.add_argument("--naive-photos", type=int, default=30, help="photos for (b)")
@@ -229,7 +232,7 @@ def main() -> None:
                         f"{kept:.0%} (≥ 40% {mark(kept >= 0.40)})",
                     ]
                 )
-    import torch  # imported by albumfinder.embedder already, after its OpenMP settings
+    import torch  # imported by albumfinder.embedding already, after tune_process()
 
     print(f"Machine: {machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print_table(

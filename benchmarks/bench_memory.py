@@ -25,6 +25,7 @@ from common import REPO, machine, mark, phone_photos, print_table
 CHILD = r"""
 import glob, json, os, resource, sys, time
 sys.path.insert(0, {bench!r})
+from albumfinder import runtime; runtime.tune_process()
 from common import load_model, peak_rss_mib
 from albumfinder.images import open_photo
 from albumfinder.library import Library
@@ -85,6 +86,9 @@ def run_child(mode: str, model: str, album: Path, index: Path, count: int) -> di
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--photos", type=int, default=2000)
     parser.add_argument("--models", nargs="+", default=["dinov2-small"])

@@ -34,6 +34,9 @@ def photos(count: int) -> list[str]:
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--num", type=int, default=10, help="look-alikes per picture")
     parser.add_argument("--repeat", type=int, default=5)

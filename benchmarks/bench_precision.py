@@ -68,6 +68,9 @@ def precision_at_10(vectors: np.ndarray, labels: list[str]) -> float:
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--models", nargs="+", default=["builtin", "dinov2-small"])
     parser.add_argument("--rounds", type=int, default=2)
@@ -130,7 +133,7 @@ def main() -> None:
                         + (f" (≤ 0.01 {mark(drop <= 0.01)})" if key == "default" else ""),
                     ]
                 )
-    import torch  # imported by albumfinder.embedder already, after its OpenMP settings
+    import torch  # imported by albumfinder.embedding already, after tune_process()
 
     print(f"Machine: {machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print_table(

@@ -63,6 +63,7 @@ def fill_index(library: Library, root: Path, count: int, model_key: str, dim: in
 
 GUI_CHILD = r"""
 import json, sys, time
+from albumfinder import runtime; runtime.tune_process()
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 from albumfinder.gui import engine as gui_engine
@@ -131,6 +132,9 @@ def gui_latency(index: Path, name: str, queries: list[Path]) -> list[float]:
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index-size", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=20)

@@ -75,6 +75,9 @@ def walk_and_stat(root: Path) -> int:
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()

@@ -135,6 +135,9 @@ def search_rows(cli: str, env: dict[str, str], repeat: int, count: int) -> list[
 
 
 def main() -> None:
+    from albumfinder import runtime
+
+    runtime.tune_process()  # first, before torch, as the app's entry points do
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--photos", type=int, default=10_000, help="album size for search rows")

@@ -148,7 +148,7 @@ def dinov2_checkpoint(name: str = "dinov2-small") -> Path:
 
 def load_model(name: str, precision: str = "auto", device: str = "cpu"):
     """An Embedder: "builtin" with its real weights, DINOv2 with random ones."""
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     path = None if name == "builtin" else dinov2_checkpoint(name)
     return load_embedder(

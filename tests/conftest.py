@@ -7,8 +7,11 @@ import os
 
 import pytest
 
+from albumfinder import runtime
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")  # never probe the internet from tests
+runtime.tune_process()  # as every entry point does, before torch is imported
 
 # ALBUMFINDER_TEST_CPU=avx2 or =avx512-bf16 runs the whole suite as that CPU kind would: the
 # CPU-kind probe reads a fake /proc/cpuinfo (child processes too), and for avx2 torch's,

@@ -179,7 +179,7 @@ def _child(job: dict, ready_fd: int) -> None:
 
     from albumfinder.library import Library
 
-    load_embedder = importlib.import_module("albumfinder.embedder").load_embedder
+    load_embedder = importlib.import_module("albumfinder.embedding.loading").load_embedder
     embedder = load_embedder("builtin", allow_download=False)
     os.write(ready_fd, b"r")
     os.close(ready_fd)
@@ -210,7 +210,7 @@ def _zygote() -> None:
     import json
     import traceback
 
-    for module in ("torch", "albumfinder.embedder", "albumfinder.library"):
+    for module in ("torch", "albumfinder.embedding.embedder", "albumfinder.library"):
         importlib.import_module(module)  # the slow part, done once
 
     print("zygote ready", flush=True)

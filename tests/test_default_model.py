@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from albumfinder.models import choice as choice_module
-from albumfinder.models.choice import default_model_name
+from albumfinder.embedding import loading as choice_module
+from albumfinder.embedding.loading import default_model_name
 from albumfinder.models.weights import MIRROR_ENV
 
 

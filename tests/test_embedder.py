@@ -15,15 +15,10 @@ import torch
 from PIL import Image
 
 from albumfinder import paths
-from albumfinder.embedder import (
-    Embedder,
-    cpu_has_bf16,
-    default_model_name,
-    load_embedder,
-    pick_device,
-    resolve_precision,
-    usable_cores,
-)
+from albumfinder.embedding.device import cpu_has_bf16, pick_device, resolve_precision, usable_cores
+from albumfinder.embedding.embedder import Embedder
+from albumfinder.embedding.loading import default_model_name, load_embedder
+from albumfinder.errors import Hint
 from albumfinder.models import get_spec
 from albumfinder.models.weights import WeightsError
 
@@ -168,8 +163,9 @@ def test_without_dinov2_weights_the_builtin_model_is_used_and_says_how(tmp_path)
     messages: list[str] = []
     embedder = load_embedder(allow_download=False, log=messages.append)
     assert embedder.spec.name == "builtin" and messages
-    with pytest.raises(WeightsError, match="models --download dinov2-base"):
+    with pytest.raises(WeightsError) as missing:  # the face words how to get them
         load_embedder("dinov2-base", allow_download=False)
+    assert (missing.value.model, missing.value.hint) == ("dinov2-base", Hint.GET_WEIGHTS)
     with pytest.raises(WeightsError, match="downloads are off"):  # ALBUMFINDER_OFFLINE=1
         load_embedder("dinov2-base")
 
@@ -250,7 +246,8 @@ def test_threads_and_openmp_settings():
         finally:
             os.sched_setaffinity(0, allowed)
     code = (
-        "import os, albumfinder.embedder as e, torch;"
+        "import os; from albumfinder import runtime; runtime.tune_process();"
+        "import albumfinder.embedding.device as e, torch;"
         "e.configure_threads(); e.configure_threads();"
         "print(torch.get_num_threads(), os.environ['OMP_WAIT_POLICY'])"
     )

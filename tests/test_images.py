@@ -123,7 +123,7 @@ def _tiff_with_jpeg_preview(path, image):
 
 
 def test_mpo_apng_avifs_and_raw_previews_are_indexed(tmp_path):
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
     from albumfinder.library import Library
 
     embedder = load_embedder("builtin", allow_download=False)

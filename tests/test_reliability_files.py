@@ -56,7 +56,7 @@ UPRIGHT_FROM_STORED = {
 
 @pytest.fixture(scope="module")
 def embedder():
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     return load_embedder("builtin", allow_download=False)
 

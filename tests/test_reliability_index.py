@@ -36,7 +36,7 @@ from photo_factory import make_album
 
 @pytest.fixture(scope="module")
 def embedder():
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     return load_embedder("builtin", allow_download=False)
 
@@ -306,7 +306,7 @@ def test_gui_thread_and_two_processes_indexing_at_once(tmp_path, album_home):
             for i in range(2)
         ]
         pids = [zygote.start(**job) for job in jobs]
-        from albumfinder.embedder import load_embedder
+        from albumfinder.embedding.loading import load_embedder
 
         embedder = load_embedder("builtin", allow_download=False)
         result = {}

@@ -34,7 +34,7 @@ YEAR_1500_NS = -14_831_769_600 * 10**9  # before 1677-09-21: below -2**63 ns
 
 @pytest.fixture(scope="module")
 def embedder():
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     return load_embedder("builtin", allow_download=False)
 
@@ -354,7 +354,7 @@ def test_claims_of_a_killed_run_do_not_block_the_next_run(tmp_path, album_home, 
     index = album_home / "data" / "index.sqlite3"
     stuck = (  # a real indexing run that hangs at its first photo, then is killed
         "import time\n"
-        "from albumfinder.embedder import load_embedder\n"
+        "from albumfinder.embedding.loading import load_embedder\n"
         "from albumfinder.library import Library\n"
         "def hang(event):\n"
         "    if event.phase == 'embedding':\n"

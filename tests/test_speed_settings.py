@@ -6,7 +6,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from albumfinder.embedder import Embedder, default_batch_size
+from albumfinder.embedding.device import default_batch_size
+from albumfinder.embedding.embedder import Embedder
 from albumfinder.models import build_model, get_spec
 from albumfinder.models.dinov2 import Attention
 
@@ -65,7 +66,10 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise(given, ex
     import sys
 
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    code = "import albumfinder.library, os; print(os.environ.get('OMP_WAIT_POLICY'))"
+    code = (
+        "import os; from albumfinder import runtime; runtime.tune_process();"
+        "print(os.environ.get('OMP_WAIT_POLICY'))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], env={**env, **given}, capture_output=True, text=True
     )
@@ -75,7 +79,7 @@ def test_openmp_threads_sleep_when_idle_unless_the_user_says_otherwise(given, ex
 def test_a_waiting_query_goes_before_the_next_indexing_batch():
     import threading
 
-    from albumfinder.embedder import Turns
+    from albumfinder.embedding.turns import Turns
 
     turns, order = Turns(), []
     running, release = threading.Event(), threading.Event()
@@ -111,7 +115,7 @@ def test_models_on_one_device_take_turns_together():
     import threading
     import time
 
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
 
     builtin = load_embedder("builtin", device="cpu", allow_download=False)
     spec = get_spec("dinov2-small")

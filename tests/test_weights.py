@@ -19,13 +19,13 @@ import torch
 
 from albumfinder import paths
 from albumfinder.models import get_spec
+from albumfinder.models.checking import load_state_dict
 from albumfinder.models.weights import (
     DownloadCancelled,
     WeightsError,
     download_url,
     download_weights,
     find_weights,
-    load_state_dict,
     weights_available,
 )
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from albumfinder import __version__
+from albumfinder import __version__, runtime
 
 if TYPE_CHECKING:
-    from albumfinder.embedder import Embedder
+    from albumfinder.embedding.embedder import Embedder
     from albumfinder.indexer import IndexReport
     from albumfinder.library import Library
 
@@ -206,8 +206,8 @@ def _load_embedder_when_needed(args: argparse.Namespace) -> Embedder:
     an indexed photo, a new photo in the seed form's folder): no torch to import for a search
     of indexed photos. Weights that are not here, or a model to download, are dealt with at
     once."""
+    from albumfinder.embedding.loading import default_model_name
     from albumfinder.library import LazyEmbedder
-    from albumfinder.models.choice import default_model_name
     from albumfinder.models.registry import get_spec
     from albumfinder.models.weights import weights_available
 
@@ -226,7 +226,7 @@ def _load_embedder_when_needed(args: argparse.Namespace) -> Embedder:
 
 
 def _load_embedder(args: argparse.Namespace, model_name: str | None = None) -> Embedder:
-    from albumfinder.embedder import load_embedder
+    from albumfinder.embedding.loading import load_embedder
     from albumfinder.models.weights import WeightsError
     from albumfinder.progress import ProgressPrinter
 
@@ -451,10 +451,7 @@ def _index_with_progress(
 
 def output_model_name(embedder: Embedder) -> str:
     """The model folder name in result-picture paths (dinov2_retrieval uses dinov2_vits14)."""
-    filename = embedder.spec.weights_filename
-    if embedder.spec.family == "dinov2" and filename:
-        return filename.split("_pretrain")[0]
-    return embedder.spec.name
+    return embedder.spec.output_name
 
 
 def _picture_suffix(suffix: str) -> str:
@@ -867,6 +864,7 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    runtime.tune_process()  # before torch is imported
     argv = list(sys.argv[1:] if argv is None else argv)
     wants_json = "--json" in argv
     try:

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from albumfinder.decode_pool import DecodePool, Task
+from albumfinder.embedding.loading import LazyEmbedder, loaded
 from albumfinder.errors import ImageLoadError, IndexUnavailableError
 from albumfinder.images import READ_TIMEOUT, describe_error, open_photo
 from albumfinder.index import IndexStore, NewFailure, NewVector
 from albumfinder.index.catalog import Job, claim, diff, quick_hash
-from albumfinder.lazy_embedder import LazyEmbedder, loaded
 from albumfinder.report import IndexProgress, IndexReport, Phase, Skipped
 from albumfinder.scan import normalize_path, scan
 
 if TYPE_CHECKING:
-    from albumfinder.embedder import Embedder
+    from albumfinder.embedding.embedder import Embedder
 
 PROGRESS_INTERVAL_S = 0.2
 #: A photo whose decode takes longer is skipped for this run (a hung mount, a cloud file).

@@ -1,7 +1,7 @@
 """The one API both faces use: the album's folders, indexing, search and status.
 
 The CLI and the GUI call these functions and nothing below them. Nothing here imports Qt
-or torch: the embedder is passed in (see :func:`albumfinder.embedder.load_embedder`).
+or torch: the embedder is passed in (see :meth:`Library.embedder`).
 """
 
 from __future__ import annotations
@@ -17,13 +17,22 @@ from PIL import Image
 
 from albumfinder import paths
 from albumfinder.allocator import release_free_memory
+from albumfinder.embedding import loading
+from albumfinder.embedding.loading import LazyEmbedder
 from albumfinder.errors import IndexUnavailableError
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.index import FileRow, IndexStore, stored_vector
 from albumfinder.indexer import index_folders
-from albumfinder.lazy_embedder import LazyEmbedder
+from albumfinder.models import registry, weights
 from albumfinder.models.weights import remove_stale_parts
-from albumfinder.report import FolderStatus, IndexProgress, IndexReport, SearchHit, Skipped
+from albumfinder.report import (
+    FolderStatus,
+    IndexProgress,
+    IndexReport,
+    ModelRow,
+    SearchHit,
+    Skipped,
+)
 from albumfinder.scan import (
     NOT_UTF8,
     Under,
@@ -36,7 +45,7 @@ from albumfinder.scan import (
 from albumfinder.search import VectorMatrix, search_vectors
 
 if TYPE_CHECKING:
-    from albumfinder.embedder import Embedder
+    from albumfinder.embedding.embedder import Embedder
 
 Query = str | os.PathLike[str] | Image.Image | bytes
 
@@ -325,3 +334,72 @@ class Library:
             query_file,
             exclude_folders=[normalize_path(f) for f in exclude] if exclude else None,
         )
+
+    # -- models ------------------------------------------------------------------------
+    def models(self, model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
+        """Every model: the listed ones first, in the order the faces offer them."""
+        listed = registry.LISTED_MODELS
+        names = [*listed, *(name for name in registry.MODELS if name not in listed)]
+        rows = []
+        for spec in map(registry.get_spec, names):
+            found = weights.find_weights(spec, model_path)
+            url = weights.download_url(spec)
+            rows.append(
+                ModelRow(
+                    name=spec.name,
+                    title=spec.title,
+                    dim=spec.dim,
+                    weights_present=found is not None,
+                    download_bytes=spec.weights_bytes if url else None,
+                    listed=spec.name in listed,
+                    weights_path=str(found) if found is not None else None,
+                    download_url=url,
+                )
+            )
+        return rows
+
+    def default_model(
+        self, model_path: str | os.PathLike[str] | None = None
+    ) -> tuple[str, str | None]:
+        """(name, None), or ("builtin", why DINOv2 is not used): see
+        :func:`albumfinder.embedding.loading.default_model_name`."""
+        return loading.default_model_name(model_path)
+
+    @staticmethod
+    def embedder(
+        name: str | None,
+        model_path: str | os.PathLike[str] | None = None,
+        log: Callable[[str], None] | None = None,
+        *,
+        device: str | None = None,
+        precision: str = "auto",
+    ) -> LazyEmbedder:
+        """``name`` (None: the default model, ``log`` told why when it falls back), loaded
+        on first real use and then kept for the life of the process, whichever Library or
+        thread asks (a static method: the cache is the process's)."""
+
+        def load(chosen: str) -> Embedder:
+            return loading.cached_embedder(chosen, model_path, device=device, precision=precision)
+
+        return LazyEmbedder.named(name, load, model_path, log)
+
+    def download_model(
+        self,
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Path:
+        """Download ``name``'s weights into the weights folder; the file."""
+        return weights.download_weights(
+            registry.get_spec(name), progress=progress, should_stop=should_stop
+        )
+
+    def embed(
+        self, embedder: Embedder | LazyEmbedder, photos: Iterable[str | os.PathLike[str]]
+    ) -> np.ndarray:
+        """(len(photos), dim) unit vectors of photos by path; an indexed, unchanged photo
+        reuses its stored vector. Raises ImageLoadError for a photo that cannot be read."""
+        rows = [self.embed_query(embedder, photo) for photo in photos]  # type: ignore[arg-type]
+        if not rows:
+            return np.empty((0, embedder.dim), dtype=np.float32)
+        return np.stack(rows).astype(np.float32, copy=False)

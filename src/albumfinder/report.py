@@ -85,3 +85,19 @@ class FolderStatus:
     #: (path, reason) of what the scan could not look at: broken links, unreadable folders…
     #: (only counted with ``count_pending``; the index records photos, not these)
     scan_problems: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One model as the faces list it (``Library.models``)."""
+
+    name: str
+    title: str
+    dim: int
+    weights_present: bool
+    #: approximate size of the weights download in bytes (None: nothing to download)
+    download_bytes: int | None
+    #: offered in the faces' model lists (the others work by name)
+    listed: bool
+    weights_path: str | None = None  # where the weights are, when present
+    download_url: str | None = None  # where they come from (the mirror, if one is set)

@@ -11,6 +11,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from albumfinder import runtime
+
 APP_ID = "albumfinder"
 
 
@@ -64,6 +66,7 @@ def open_library():
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    runtime.tune_process()  # before torch is imported
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.install_desktop_entry:
         from albumfinder.gui.desktop_entry import install

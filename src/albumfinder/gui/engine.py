@@ -7,8 +7,6 @@ imported only inside pool threads, the first time a model is needed.
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -16,45 +14,15 @@ from PySide6.QtCore import QObject, Signal
 from albumfinder.gui.workers import Pools, Task
 
 if TYPE_CHECKING:
-    from albumfinder.embedder import Embedder
+    from albumfinder.embedding.embedder import Embedder
     from albumfinder.library import Library
-
-_EMBEDDERS: dict[tuple, Embedder] = {}
-_EMBEDDERS_LOCK = threading.Lock()
-_LOADING: dict[tuple, threading.Lock] = {}
 
 
 def get_embedder(name: str, model_path: str | None = None) -> Embedder:
-    """A loaded model, kept for the life of the process (loaded once, on a pool thread).
+    """A loaded model, kept for the life of the process (see ``Library.embedder``)."""
+    from albumfinder.library import Library
 
-    Kept per weights file (path, size, mtime): weights that were replaced or removed since
-    are looked for again, not served from memory.
-    """
-    from albumfinder.embedder import load_embedder
-    from albumfinder.models.registry import get_spec
-    from albumfinder.models.weights import find_weights
-
-    found = find_weights(get_spec(name), model_path)
-    try:
-        info = os.stat(found) if found is not None else None
-    except OSError:
-        info = None
-    key = (name, model_path, str(found), info and (info.st_size, info.st_mtime_ns))
-    with _EMBEDDERS_LOCK:
-        embedder = _EMBEDDERS.get(key)
-        if embedder is not None:
-            return embedder
-        loading = _LOADING.setdefault(key, threading.Lock())
-    # Loaded outside the cache's lock: queries on a loaded model never wait for another
-    # model being loaded (a model change can take seconds).
-    with loading:
-        with _EMBEDDERS_LOCK:
-            embedder = _EMBEDDERS.get(key)
-        if embedder is None:
-            embedder = load_embedder(name, model_path=model_path, allow_download=False)
-            with _EMBEDDERS_LOCK:
-                _EMBEDDERS[key] = embedder
-        return embedder
+    return Library.embedder(name, model_path).get()
 
 
 def model_key(name: str) -> str:

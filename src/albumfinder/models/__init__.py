@@ -1,6 +1,6 @@
 """Image-embedding models: the registry (no torch), the architectures and their weights.
 
-``build_model(spec, state_dict)`` turns checked weights (see :mod:`albumfinder.models.weights`)
+``build_model(spec, state_dict)`` turns checked weights (see :mod:`albumfinder.models.checking`)
 into an eval-mode module: ``forward(x)`` takes a float tensor (B, 3, H, W) already normalised
 for the model's family and returns (B, dim) features, not yet L2-normalised.
 
@@ -10,6 +10,8 @@ This package's ``__init__`` imports torch only inside its functions, so importin
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from albumfinder.models.registry import MODELS, SEED_SIZES, ModelSpec, get_spec
@@ -20,16 +22,14 @@ if TYPE_CHECKING:
 __all__ = ["MODELS", "SEED_SIZES", "ModelSpec", "build_model", "expected_shapes", "get_spec"]
 
 
+def _network(spec: ModelSpec) -> ModuleType:
+    """The family's network module (``empty_model``, ``after_load``), named in the registry."""
+    return importlib.import_module(spec.traits.network)
+
+
 def _empty_model(spec: ModelSpec) -> torch.nn.Module:
-    if spec.family == "dinov2":
-        from albumfinder.models.dinov2 import build_dinov2
-
-        return build_dinov2(spec)
-    if spec.family == "efficientnet-lite":
-        from albumfinder.models.efficientnet_lite import EfficientNetLite0
-
-        return EfficientNetLite0()
-    raise ValueError(f"unknown model family {spec.family!r}")
+    model: torch.nn.Module = _network(spec).empty_model(spec)
+    return model
 
 
 def expected_shapes(spec: ModelSpec) -> dict[str, tuple[int, ...]]:
@@ -54,9 +54,5 @@ def build_model(spec: ModelSpec, state_dict: dict[str, torch.Tensor]) -> torch.n
     model.load_state_dict(state_dict, strict=True, assign=True)
     model.requires_grad_(False)
     model.eval()
-    if spec.family == "efficientnet-lite":
-        from albumfinder.models.efficientnet_lite import fold_batchnorm
-
-        fold_batchnorm(model)
-        model.to(memory_format=torch.channels_last)
+    _network(spec).after_load(model)
     return model

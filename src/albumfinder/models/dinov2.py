@@ -165,3 +165,12 @@ class DinoV2(nn.Module):
 def build_dinov2(spec: ModelSpec) -> DinoV2:
     """An empty DINOv2 for ``spec`` (parameters uninitialised until weights are loaded)."""
     return DinoV2(spec.dim, spec.depth, spec.num_heads, spec.ffn, spec.num_registers)
+
+
+def empty_model(spec: ModelSpec) -> DinoV2:
+    """The network of the registry's DINOv2 family (see :func:`build_dinov2`)."""
+    return build_dinov2(spec)
+
+
+def after_load(model: nn.Module) -> None:
+    """Nothing to do: DINOv2 runs as loaded."""

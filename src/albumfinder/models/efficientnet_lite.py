@@ -123,6 +123,18 @@ class EfficientNetLite0(nn.Module):
         return self._fc(self.forward(x))
 
 
+def empty_model(spec: object = None) -> EfficientNetLite0:
+    """The network of the registry's EfficientNet-Lite family (its one model: no options)."""
+    return EfficientNetLite0()
+
+
+def after_load(model: nn.Module) -> None:
+    """Made fast once the weights are in: BatchNorms folded, channels-last memory."""
+    assert isinstance(model, EfficientNetLite0)
+    fold_batchnorm(model)
+    model.to(memory_format=torch.channels_last)
+
+
 @torch.no_grad()
 def fold_batchnorm(model: EfficientNetLite0) -> EfficientNetLite0:
     """Merge each BatchNorm into the convolution before it (in place; eval mode only).
@@ -130,7 +142,10 @@ def fold_batchnorm(model: EfficientNetLite0) -> EfficientNetLite0:
     conv(x) * s + (beta - mean * s) with s = gamma / sqrt(var + eps) is one convolution with
     weights scaled per output channel and a bias; the outputs change by float rounding only.
     """
-    pairs = [(model, "_conv_stem", "_bn0"), (model, "_conv_head", "_bn1")]
+    pairs: list[tuple[nn.Module, str, str]] = [
+        (model, "_conv_stem", "_bn0"),
+        (model, "_conv_head", "_bn1"),
+    ]
     for block in model._blocks:
         if block.has_expand:
             pairs.append((block, "_expand_conv", "_bn0"))
@@ -138,6 +153,7 @@ def fold_batchnorm(model: EfficientNetLite0) -> EfficientNetLite0:
     for owner, conv_name, bn_name in pairs:
         conv: Conv2dSame = getattr(owner, conv_name)
         bn: nn.BatchNorm2d = getattr(owner, bn_name)
+        assert bn.running_var is not None and bn.running_mean is not None  # eval-mode stats
         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
         conv.weight = nn.Parameter(conv.weight * scale.reshape(-1, 1, 1, 1))
         conv.bias = nn.Parameter(bn.bias - bn.running_mean * scale)
