@@ -65,7 +65,7 @@ GUI_CHILD = r"""
 import json, sys, time
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
-from albumfinder.gui import engine as gui_engine
+from albumfinder.gui import core_calls as gui_engine
 from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.gui.result_strip import ResultStrip

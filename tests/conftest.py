@@ -46,7 +46,7 @@ def album_home(tmp_path, monkeypatch):
 def warm_model():
     """The built-in model, loaded once for the session (the app, too, keeps a loaded model
     for the life of the process)."""
-    from albumfinder.gui.engine import get_embedder
+    from albumfinder.gui.core_calls import get_embedder
 
     return get_embedder("builtin")
 

@@ -262,6 +262,7 @@ def test_recovered_index_is_announced(qtbot, tmp_path):
     win = MainWindow(library)
     qtbot.addWidget(win)
     win.show()
+    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
     assert win.banner.isVisible()
     assert "moved aside" in win.banner.message()
     win.close()

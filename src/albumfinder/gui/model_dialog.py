@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from albumfinder.errors import DownloadCancelled
+from albumfinder.gui import core_calls
 from albumfinder.gui.engine import Engine
 from albumfinder.gui.settings import Settings
 from albumfinder.paths import downloads_off
@@ -185,8 +187,6 @@ class WeightsDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        from albumfinder.models.weights import DownloadCancelled
-
         self._task = None
         self.progress.setVisible(False)
         self.choose_button.setEnabled(True)
@@ -213,9 +213,7 @@ class WeightsDialog(QDialog):
             self.accept_file(path)
 
     def accept_file(self, path: str) -> None:
-        from albumfinder.models.weights import find_weights
-
-        if find_weights(self.spec, path) is None:
+        if not core_calls.weights_present(self.spec.name, path):
             self._say(f"No weights file at {path}.")
             return
         self.model_path = path
