@@ -193,7 +193,6 @@ def test_nothing_overlaps_at_the_minimum_size(qtbot, window, with_banner):
     if with_banner:
         window.banner.show_message("error", LONG_ERROR, [("Copy Path", lambda: None)])
     window.resize(200, 200)  # as small as the window lets itself be made
-    qtbot.wait(100)
     qtbot.waitUntil(lambda: window.size() == window.minimumSize(), timeout=5_000)
     assert window.minimumWidth() >= 760 and window.minimumHeight() >= 560
     assert_nothing_overlaps(window)

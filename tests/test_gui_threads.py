@@ -45,9 +45,7 @@ def _window(qtbot, opener=Library):
     return win
 
 
-def test_a_remove_then_an_add_of_the_same_folder_ends_with_the_folder_in(
-    qtbot, window, tmp_path
-):
+def test_a_remove_then_an_add_of_the_same_folder_ends_with_the_folder_in(qtbot, window, tmp_path):
     keep, big = tmp_path / "keep", tmp_path / "big"
     make_album(keep, 3)
     make_album(big, 120, first_seed=300)

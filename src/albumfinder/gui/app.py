@@ -36,7 +36,8 @@ def create_application(argv: list[str] | None = None):
 
     from albumfinder.gui import icons
 
-    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or [sys.argv[0]])
     app.setApplicationName("Album Finder")
     app.setOrganizationName("AlbumFinder")
     app.setApplicationDisplayName("Album Finder")

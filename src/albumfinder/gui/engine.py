@@ -273,6 +273,12 @@ class Engine(QObject):
         self._fetch_task = task
         return task
 
+    @property
+    def is_fetching(self) -> bool:
+        """Whether a dropped web address is being fetched now (started, not done)."""
+        task = self._fetch_task
+        return task is not None and task.started.is_set() and not task.done.is_set()
+
     def cancel_fetch(self) -> None:
         """Stop fetching a dropped web address (another photo was given meanwhile)."""
         if self._fetch_task is not None:

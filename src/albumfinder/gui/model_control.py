@@ -3,7 +3,7 @@ the switch once the album is indexed for it (a part of the window's controller).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import Qt
 
@@ -12,7 +12,7 @@ from albumfinder.models.registry import LISTED_MODELS, get_spec
 from albumfinder.paths import downloads_off
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QComboBox, QLabel
+    from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
     from albumfinder.gui.engine import Engine
     from albumfinder.gui.model_dialog import WeightsDialog
@@ -66,7 +66,12 @@ class ModelControl:
         the model is chosen once it has its weights."""
         from albumfinder.gui.model_dialog import WeightsDialog
 
-        self.weights_dialog = dialog = WeightsDialog(self.engine, name, self, error=error)
+        self.weights_dialog = dialog = WeightsDialog(
+            self.engine,
+            name,
+            cast("QWidget", self),  # the window this is mixed into
+            error=error,
+        )
 
         def done(accepted: int) -> None:
             if not accepted:

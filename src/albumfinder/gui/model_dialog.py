@@ -22,6 +22,7 @@ from albumfinder.errors import DownloadCancelled
 from albumfinder.gui import core_calls
 from albumfinder.gui.engine import Engine
 from albumfinder.gui.settings import Settings
+from albumfinder.gui.workers import Task
 from albumfinder.paths import downloads_off
 
 OFFLINE_TEXT = (
@@ -57,7 +58,7 @@ class WeightsDialog(QDialog):
         self.engine = engine
         self.spec = get_spec(model)
         self.model_path: str | None = None
-        self._task = None
+        self._task: Task[object] | None = None
         self.setWindowTitle(f"Get {self.spec.title}")
         self.setMinimumWidth(520)
 
@@ -148,6 +149,7 @@ class WeightsDialog(QDialog):
         """Grow (or shrink) to the height the wrapped messages need at this width, so no
         text is clipped or drawn over another."""
         layout = self.layout()
+        assert layout is not None  # set in __init__
         layout.activate()
         width = self.width() if self.isVisible() else self.minimumWidth()
         needed = layout.totalHeightForWidth(width)

@@ -236,7 +236,7 @@ class MainWindowView(QMainWindow):
     def paste(self) -> None:
         raise NotImplementedError
 
-    def find(self, source: object) -> None:
+    def find(self, source: object) -> None:  # type: ignore[override]  # QWidget.find(id)
         raise NotImplementedError
 
     def open_result(self, path: str) -> None:

@@ -48,6 +48,7 @@ class Task(QRunnable, Generic[T]):
         self.fn: Work[T] | None = fn
         self.signals = TaskSignals()
         self._stop = threading.Event()
+        self.started = threading.Event()
         self.done = threading.Event()
 
     def cancel(self) -> None:
@@ -58,6 +59,7 @@ class Task(QRunnable, Generic[T]):
         return self._stop.is_set()
 
     def run(self) -> None:  # pool thread
+        self.started.set()
         try:
             assert self.fn is not None, "a task runs once"
             value = self.fn(self.signals.progress.emit, self._stop.is_set)
