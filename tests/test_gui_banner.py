@@ -85,6 +85,7 @@ def test_a_damaged_index_says_what_the_user_has_to_do(qtbot, tmp_path, folders_s
     win = MainWindow(library)
     qtbot.addWidget(win)
     win.show()
+    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
     text = win.banner.message()
     assert str(library.recovered_from) in text
     if folders_survive:
