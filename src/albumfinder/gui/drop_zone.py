@@ -112,7 +112,7 @@ def fitted_font(font: QFont, text: str, width: float, smallest: float = 0.7) -> 
 class DropZone(QWidget):
     """Emits :attr:`dropped` with a :class:`QuerySource`; :attr:`openRequested` for the button."""
 
-    dropped = Signal(object)
+    dropped = Signal(QuerySource)
     openRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
