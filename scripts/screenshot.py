@@ -174,10 +174,7 @@ def shoot(dark: bool, home: Path, out: Path) -> None:
     wait(lambda: zone.has_photo, 30, "preview")
     strip = window.strip
     wait(
-        lambda: all(
-            strip.item(i).data(IMAGE_ROLE) is not None
-            for i in range(strip.count())
-        ),
+        lambda: all(strip.item(i).data(IMAGE_ROLE) is not None for i in range(strip.count())),
         60,
         "thumbnails",
     )
