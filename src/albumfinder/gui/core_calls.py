@@ -9,6 +9,8 @@ already written against the final API and this module is the only one that reach
 the door. Imports are inside the functions: torch loads on a pool thread, never at start-up.
 """
 
+# TEMP: replace by the Library methods of the same name when emb lands
+
 from __future__ import annotations
 
 import os
