@@ -66,7 +66,6 @@ import json, sys, time
 from albumfinder import runtime; runtime.tune_process()
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
-from albumfinder.gui import engine as gui_engine
 from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.gui.result_strip import ResultStrip
@@ -86,7 +85,7 @@ app = QApplication(["bench"])
 window = MainWindow(Library(index))
 window.engine.model, window.engine.model_path = model, (model_path or None)
 window.show()
-gui_engine.get_embedder(model, model_path or None)  # loaded before the first drop, as at start
+Library.embedder(model, model_path or None).get()  # loaded before the first drop, as at start
 
 def wait_for(condition, timeout=30.0):
     deadline = time.perf_counter() + timeout

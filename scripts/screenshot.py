@@ -99,6 +99,7 @@ def shoot(dark: bool, home: Path, out: Path) -> None:
 
     from albumfinder.gui.app import create_application, open_library
     from albumfinder.gui.main_window import MainWindow
+    from albumfinder.gui.result_strip import IMAGE_ROLE
 
     app = create_application([sys.argv[0]])
     app.setStyle("Fusion")
@@ -124,6 +125,8 @@ def shoot(dark: bool, home: Path, out: Path) -> None:
                 raise SystemExit(f"timed out waiting for {what}")
             app.processEvents()
             time.sleep(0.01)
+
+    wait(lambda: window.engine.is_open, 60, "the index to open")
 
     for _ in range(10):
         app.processEvents()
@@ -171,10 +174,7 @@ def shoot(dark: bool, home: Path, out: Path) -> None:
     wait(lambda: zone.has_photo, 30, "preview")
     strip = window.strip
     wait(
-        lambda: all(
-            strip.item(i).data(Qt.ItemDataRole.UserRole + 2) is not None
-            for i in range(strip.count())
-        ),
+        lambda: all(strip.item(i).data(IMAGE_ROLE) is not None for i in range(strip.count())),
         60,
         "thumbnails",
     )

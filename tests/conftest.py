@@ -50,9 +50,9 @@ def album_home(tmp_path, monkeypatch):
 def warm_model():
     """The built-in model, loaded once for the session (the app, too, keeps a loaded model
     for the life of the process)."""
-    from albumfinder.gui.engine import get_embedder
+    from albumfinder.library import Library
 
-    return get_embedder("builtin")
+    return Library.embedder("builtin").get()
 
 
 @pytest.fixture

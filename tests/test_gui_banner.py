@@ -85,6 +85,7 @@ def test_a_damaged_index_says_what_the_user_has_to_do(qtbot, tmp_path, folders_s
     win = MainWindow(library)
     qtbot.addWidget(win)
     win.show()
+    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
     text = win.banner.message()
     assert str(library.recovered_from) in text
     if folders_survive:
@@ -193,7 +194,6 @@ def test_nothing_overlaps_at_the_minimum_size(qtbot, window, with_banner):
     if with_banner:
         window.banner.show_message("error", LONG_ERROR, [("Copy Path", lambda: None)])
     window.resize(200, 200)  # as small as the window lets itself be made
-    qtbot.wait(100)
     qtbot.waitUntil(lambda: window.size() == window.minimumSize(), timeout=5_000)
     assert window.minimumWidth() >= 760 and window.minimumHeight() >= 560
     assert_nothing_overlaps(window)

@@ -42,7 +42,7 @@ def test_quit_stops_a_fetch_from_a_slow_server(qtbot, window, monkeypatch):
     with serve_badly() as (address, port):
         monkeypatch.setattr("albumfinder.fetch.ALLOWED_PRIVATE", {("127.0.0.1", port)})
         _drop_url(window, f"{address}/drip")  # a byte every 100 ms, for 90 s
-        qtbot.wait(300)
+        qtbot.waitUntil(lambda: window.engine.is_fetching, timeout=WAIT_MS)  # bytes coming
         window.close()  # Quit: the fetch is cancelled, nothing is left running
         assert window.engine.pools.wait(WAIT_MS)
 

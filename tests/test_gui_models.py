@@ -127,3 +127,18 @@ def test_choosing_the_current_model_again_stops_the_change(qtbot, window, tmp_pa
     qtbot.waitUntil(lambda: not window.engine.is_indexing, timeout=120_000)
     assert window.engine.model == "builtin" and window.settings.model == "builtin"
     assert window.model_combo.currentData() == "builtin"
+
+
+def test_missing_weights_are_told_in_the_windows_words_not_the_clis(qtbot, window, tmp_path):
+    """The core's WeightsError carries the model and what would help; the window words that
+    itself: the weights dialog's buttons, never the CLI's ``-p PATH``."""
+    album = tmp_path / "album"
+    make_album(album, 3)
+    index_folder(qtbot, window, album)
+    failures = []
+    window.engine.indexFailed.connect(failures.append)
+    window.select_model("dinov2-small")  # as if its weights were there: they are not
+    qtbot.waitUntil(lambda: bool(failures) and not window.engine.is_indexing, timeout=60_000)
+    shown = window.banner.message()
+    assert "Indexing stopped" in shown and "Choose a File…" in shown
+    assert "-p PATH" not in shown and "albumfinder-cli" not in shown

@@ -16,6 +16,7 @@ from PySide6.QtDBus import QDBusConnection
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 
 from albumfinder.gui import reveal
+from albumfinder.gui.result_strip import PATH_ROLE
 
 from gui_support import drop_files, index_folder
 from photo_factory import make_album
@@ -64,7 +65,7 @@ def _click_first_result(qtbot, window, tmp_path):
     strip = window.strip
     rect = strip.visualItemRect(strip.item(0))
     qtbot.mouseClick(strip.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    return strip.item(0).data(0x0100)
+    return strip.item(0).data(PATH_ROLE)
 
 
 def test_default_viewer_is_used_when_it_is_not_album_finder(

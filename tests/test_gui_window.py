@@ -14,8 +14,9 @@ from PySide6.QtGui import QGuiApplication, QImage
 from albumfinder import paths
 from albumfinder.gui import main_window
 from albumfinder.gui.engine import model_key
+from albumfinder.gui.library_panel import STATS_ROLE
 from albumfinder.gui.main_window import MainWindow
-from albumfinder.gui.result_strip import format_score
+from albumfinder.gui.result_strip import IMAGE_ROLE, format_score
 from albumfinder.gui.settings import Settings
 from albumfinder.library import Library
 
@@ -57,9 +58,9 @@ def test_add_folder_indexes_it_with_progress_in_order(qtbot, window, tmp_path):
     panel = window.library_panel
     qtbot.waitUntil(lambda: panel.folders() == [str(album)], timeout=10_000)
     qtbot.waitUntil(
-        lambda: "10 indexed" in (panel.item_for(str(album)).data(0x0101) or ""), timeout=10_000
+        lambda: "10 indexed" in (panel.item_for(str(album)).data(STATS_ROLE) or ""), timeout=10_000
     )
-    assert "2 skipped" in panel.item_for(str(album)).data(0x0101)
+    assert "2 skipped" in panel.item_for(str(album)).data(STATS_ROLE)
     assert panel.skipped_button.isEnabled()
     window.show_skipped()
     qtbot.waitUntil(lambda: getattr(window, "skipped_dialog", None) is not None, timeout=10_000)
@@ -82,7 +83,7 @@ def test_folder_counts_rise_while_indexing(qtbot, window, tmp_path, monkeypatch)
     def record(_statuses) -> None:  # after the panel's own slot: what the user sees now
         item = panel.item_for(str(album))
         if item is not None:
-            shown.append(item.data(0x0101))
+            shown.append(item.data(STATS_ROLE))
 
     window.engine.foldersChanged.connect(record)
     index_folder(qtbot, window, album)
@@ -110,7 +111,7 @@ def test_drop_a_file_shows_look_alikes_with_scores(qtbot, window, album_with_cop
     assert f"Similarity {format_score(scores[0])}" in first.toolTip()
     assert format_score(0.873) == "87%"
     qtbot.waitUntil(lambda: window.drop_zone.has_photo, timeout=20_000)
-    qtbot.waitUntil(lambda: first.data(0x0102) is not None, timeout=20_000)  # thumbnail
+    qtbot.waitUntil(lambda: first.data(IMAGE_ROLE) is not None, timeout=20_000)  # thumbnail
 
 
 def test_fewer_results_when_n_is_lowered(qtbot, window, album_with_copy):
@@ -262,6 +263,7 @@ def test_recovered_index_is_announced(qtbot, tmp_path):
     win = MainWindow(library)
     qtbot.addWidget(win)
     win.show()
+    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
     assert win.banner.isVisible()
     assert "moved aside" in win.banner.message()
     win.close()
@@ -343,12 +345,15 @@ def test_removing_a_folder_while_it_is_indexed_leaves_none_of_its_photos(qtbot, 
     for _ in range(2):
         window.engine.pools.interactive_task(lambda _p, _s: busy.wait(60))
     window.engine.remove_folder(str(drop))
+    progress = []
+    window.engine.indexProgress.connect(progress.append)
     window.engine.start_index()  # F5 right after: the next run must not bring them back
     qtbot.waitUntil(lambda: window.engine.is_indexing, timeout=10_000)
-    qtbot.wait(1000)  # that run is under way when the interactive threads free up
+    # that run is under way when the interactive threads free up
+    qtbot.waitUntil(lambda: bool(progress), timeout=60_000)
     busy.set()
     qtbot.waitUntil(lambda: not window.engine.is_indexing, timeout=120_000)
-    qtbot.wait(500)  # anything still queued
+    qtbot.waitUntil(lambda: window.engine.pools.wait(0), timeout=60_000)  # nothing queued
     store = window.engine.library.store
     assert store.files_under([str(drop)], "") == {}
     kept = store.load_vectors(model_key("builtin"))[0]

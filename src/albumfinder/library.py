@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from albumfinder import paths
+from albumfinder import fetch, paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.embedding import loading
 from albumfinder.embedding.loading import LazyEmbedder
@@ -144,17 +144,26 @@ class Library:
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Forget a folder and the vectors of photos no other album folder holds."""
         path = normalize_path(folder)
+        leaves = self._leaves_with(path, self.store.folders())
         self.store.remove_folder(path)
-        others = under(self.store.folders())
         rows = self.store.files_under([path], model_key="")
-        self.store.remove_files(row.id for row in rows.values() if row.path not in others)
+        self.store.remove_files(row.id for row in rows.values() if leaves(row.path))
 
-    def leaving_with(self, folder: str | os.PathLike[str], photos: Iterable[str]) -> list[str]:
-        """Those of ``photos`` that removing ``folder`` takes out of the album (the ones no
-        other album folder holds), in their order: what a face stops showing at once."""
-        path = normalize_path(folder)
-        others = [f for f in self.folders() if f != path]
-        return [p for p in photos if is_under(p, path) and not any(is_under(p, o) for o in others)]
+    @staticmethod
+    def leaving_with(
+        folder: str | os.PathLike[str], photos: Iterable[str], album: Sequence[str]
+    ) -> list[str]:
+        """Those of ``photos`` that removing ``folder`` from the ``album`` folders takes out
+        of the album, in their order: what a face stops showing at once (no index read, so
+        the GUI thread may ask)."""
+        leaves = Library._leaves_with(normalize_path(folder), album)
+        return [p for p in photos if leaves(p)]
+
+    @staticmethod
+    def _leaves_with(folder: str, album: Sequence[str]) -> Callable[[str], bool]:
+        """The one rule: a photo leaves with ``folder`` when no other album folder holds it."""
+        inside, others = under([folder]), under([f for f in album if f != folder])
+        return lambda photo: photo in inside and photo not in others
 
     # -- photos cached outside the album (seed-form searches) ---------------------------
     def album_folder_holding(self, path: str | os.PathLike[str]) -> str | None:
@@ -335,8 +344,9 @@ class Library:
             exclude_folders=[normalize_path(f) for f in exclude] if exclude else None,
         )
 
-    # -- models ------------------------------------------------------------------------
-    def models(self, model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
+    # -- models (static: no index needed, so a face may ask before it has opened one) --
+    @staticmethod
+    def models(model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
         """Every model: the listed ones first, in the order the faces offer them."""
         listed = registry.LISTED_MODELS
         names = [*listed, *(name for name in registry.MODELS if name not in listed)]
@@ -358,9 +368,8 @@ class Library:
             )
         return rows
 
-    def default_model(
-        self, model_path: str | os.PathLike[str] | None = None
-    ) -> tuple[str, str | None]:
+    @staticmethod
+    def default_model(model_path: str | os.PathLike[str] | None = None) -> tuple[str, str | None]:
         """(name, None), or ("builtin", why DINOv2 is not used): see
         :func:`albumfinder.embedding.loading.default_model_name`."""
         return loading.default_model_name(model_path)
@@ -373,26 +382,49 @@ class Library:
         *,
         device: str | None = None,
         precision: str = "auto",
+        allow_download: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> LazyEmbedder:
         """``name`` (None: the default model, ``log`` told why when it falls back), loaded
         on first real use and then kept for the life of the process, whichever Library or
-        thread asks (a static method: the cache is the process's)."""
+        thread asks (a static method: the cache is the process's). ``allow_download``:
+        missing weights are downloaded then (with ``progress``), unless downloads are off."""
 
         def load(chosen: str) -> Embedder:
-            return loading.cached_embedder(chosen, model_path, device=device, precision=precision)
+            return loading.cached_embedder(
+                chosen,
+                model_path,
+                device=device,
+                precision=precision,
+                allow_download=allow_download,
+                progress=progress,
+            )
 
         return LazyEmbedder.named(name, load, model_path, log)
 
+    @staticmethod
     def download_model(
-        self,
         name: str,
         progress: Callable[[int, int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        url: str | None = None,
     ) -> Path:
-        """Download ``name``'s weights into the weights folder; the file."""
+        """Download ``name``'s weights (from ``url``, default the official one or the
+        mirror) into the weights folder; the file."""
         return weights.download_weights(
-            registry.get_spec(name), progress=progress, should_stop=should_stop
+            registry.get_spec(name), url=url, progress=progress, should_stop=should_stop
         )
+
+    @staticmethod
+    def weights_present(name: str, model_path: str | os.PathLike[str] | None = None) -> bool:
+        """Whether ``name`` has weights here (in ``model_path`` when one was chosen)."""
+        return weights.find_weights(registry.get_spec(name), model_path) is not None
+
+    @staticmethod
+    def fetch_photo(url: str, should_stop: Callable[[], bool] | None = None) -> bytes:
+        """The encoded photo at a web address (dropped from a browser), within the fetch
+        limits of :mod:`albumfinder.fetch` (deadline, stall timeout, public addresses)."""
+        return fetch.fetch_bytes(url, should_stop=should_stop)
 
     def embed(
         self, embedder: Embedder | LazyEmbedder, photos: Iterable[str | os.PathLike[str]]

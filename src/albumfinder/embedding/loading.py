@@ -186,9 +186,11 @@ def cached_embedder(
     *,
     device: str | None = None,
     precision: str = "auto",
+    allow_download: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Embedder:
     """A loaded model, kept for the life of the process (loaded once, whichever thread
-    asks first; never downloaded here).
+    asks first; its weights downloaded first only with ``allow_download``).
 
     Kept per weights file (path, size, mtime): weights that were replaced or removed since
     are looked for again, not served from memory.
@@ -213,7 +215,12 @@ def cached_embedder(
             embedder = _CACHE.get(key)
         if embedder is None:
             embedder = load_embedder(
-                name, model_path=path, device=device, precision=precision, allow_download=False
+                name,
+                model_path=path,
+                device=device,
+                precision=precision,
+                allow_download=allow_download,
+                progress=progress,
             )
             with _CACHE_LOCK:
                 _CACHE[key] = embedder

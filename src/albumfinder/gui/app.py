@@ -38,7 +38,8 @@ def create_application(argv: list[str] | None = None):
 
     from albumfinder.gui import icons
 
-    app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or [sys.argv[0]])
     app.setApplicationName("Album Finder")
     app.setOrganizationName("AlbumFinder")
     app.setApplicationDisplayName("Album Finder")
@@ -48,21 +49,52 @@ def create_application(argv: list[str] | None = None):
 
 
 def open_library():
-    """The album's :class:`Library`, or None after telling the user why it can't open."""
-    from albumfinder.errors import IndexStoreError
+    """The album's :class:`Library` (opened on the calling thread; the app opens it on the
+    album queue instead, see :func:`start_window`), or None after telling the user why it
+    can't open."""
+    from albumfinder.errors import AlbumFinderError
     from albumfinder.library import Library
 
     try:
         return Library()
-    except (IndexStoreError, OSError) as exc:
-        from PySide6.QtWidgets import QMessageBox
-
-        QMessageBox.critical(
-            None,
-            "Album Finder",
-            f"The photo index could not be opened.\n\n{exc}\n\nNothing was changed.",
-        )
+    except (AlbumFinderError, OSError) as exc:
+        _say_not_opened(exc)
         return None
+
+
+def _say_not_opened(exc: BaseException) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    QMessageBox.critical(
+        None,
+        "Album Finder",
+        f"The photo index could not be opened.\n\n{exc}\n\nNothing was changed.",
+    )
+
+
+def start_window(photo: str | None = None):
+    """The main window, shown at once; the index opens (and is checked) on the album queue,
+    and the window's album actions are enabled when it is open. A failure to open it is
+    told in a dialog, and the app then quits with status 1."""
+    from PySide6.QtWidgets import QApplication
+
+    from albumfinder.gui.drop_zone import QueryKind, QuerySource
+    from albumfinder.gui.main_window import MainWindow
+    from albumfinder.library import Library
+
+    window = MainWindow(Library)
+
+    def not_opened(exc: BaseException) -> None:
+        _say_not_opened(exc)
+        QApplication.exit(1)
+
+    window.engine.openFailed.connect(not_opened)
+    window.show()
+    if photo:
+        import os
+
+        window.find(QuerySource(QueryKind.PATH, os.path.abspath(photo), os.path.basename(photo)))
+    return window
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,23 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     crash = CrashHandler()
     crash.install()
-    library = open_library()
-    if library is None:
-        return 1
-    from albumfinder.gui.drop_zone import QuerySource
-    from albumfinder.gui.main_window import MainWindow
-
-    window = MainWindow(library)
-    window.show()
-    if args.photo:
-        import os
-
-        window.find(QuerySource("path", os.path.abspath(args.photo), os.path.basename(args.photo)))
+    window = start_window(args.photo)
     try:
         return app.exec()
     finally:
         crash.uninstall()
-        library.close()
+        if window.engine.library is not None:
+            window.engine.library.close()
 
 
 if __name__ == "__main__":

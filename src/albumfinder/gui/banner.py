@@ -7,6 +7,7 @@ it as they are, so a file called ``<font color=red>…</font>.jpg`` shows its na
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from enum import Enum
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPalette
@@ -14,8 +15,24 @@ from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QToolBu
 
 from albumfinder.gui import icons
 
-_COLORS = {"info": "#2f7de1", "warning": "#d99a00", "error": "#d9453b"}
-_ICONS = {"info": "info", "warning": "skipped", "error": "error"}
+
+class BannerLevel(str, Enum):
+    """How much a banner's message matters (equal to its plain-string value)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+_COLORS = {
+    BannerLevel.INFO: "#2f7de1",
+    BannerLevel.WARNING: "#d99a00",
+    BannerLevel.ERROR: "#d9453b",
+}
+_ICONS = {BannerLevel.INFO: "info", BannerLevel.WARNING: "skipped", BannerLevel.ERROR: "error"}
 
 BannerAction = tuple[str, Callable[[], None]]  # a button's text and what it does
 
@@ -34,7 +51,7 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.level = "info"
+        self.level = BannerLevel.INFO
         self.icon = QLabel()
         self.icon.setFixedSize(QSize(20, 20))
         self.text = QLabel()
@@ -76,9 +93,12 @@ class Banner(QFrame):
         palette = source.palette() if source is not None else QApplication.palette()
         return palette.color(QPalette.ColorRole.Window)
 
-    def show_message(self, level: str, text: str, actions: Sequence[BannerAction] = ()) -> None:
+    def show_message(
+        self, level: BannerLevel | str, text: str, actions: Sequence[BannerAction] = ()
+    ) -> None:
         """Show ``text`` (plain text) at ``level``, with a button for each of ``actions``."""
-        self.level = level if level in _COLORS else "info"
+        known = {str(member.value) for member in BannerLevel}
+        self.level = BannerLevel(level) if str(level) in known else BannerLevel.INFO
         accent = QColor(_COLORS[self.level])
         back = tint(self.window_color(), accent)
         self.setStyleSheet(

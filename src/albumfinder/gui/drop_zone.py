@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -25,15 +26,30 @@ TITLE = "Drop a photo here, paste one, or open a file"
 SUBTITLE = "Album Finder shows the photos in your album that look most like it."
 
 
+class QueryKind(str, Enum):
+    """What a query photo was given as (equal to its plain-string value)."""
+
+    PATH = "path"  # a local file
+    BYTES = "bytes"  # encoded image data
+    IMAGE = "image"  # a QImage, encoded off the GUI thread when searched
+    URL = "url"  # a web address, fetched first
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class QuerySource:
     """What was dropped or pasted: a local file, encoded image data, image data not yet
     encoded (a QImage: encoded once, off the GUI thread, when it is searched), or a web
     address."""
 
-    kind: str  # "path" | "bytes" | "image" | "url"
+    kind: QueryKind
     value: str | bytes | QImage
     name: str
+
+    def __post_init__(self) -> None:  # "path" given as a plain string is QueryKind.PATH
+        object.__setattr__(self, "kind", QueryKind(self.kind))
 
 
 def encode_png(image: QImage) -> bytes:
@@ -41,7 +57,7 @@ def encode_png(image: QImage) -> bytes:
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
+    image.save(buffer, "PNG")  # type: ignore[call-overload]  # stubs say bytes; str works
     buffer.close()
     return bytes(data.data())
 
@@ -55,29 +71,29 @@ def source_from_mime(mime: QMimeData | None) -> QuerySource | None:
     for url in urls:
         if url.isLocalFile() and url.toLocalFile():
             path = url.toLocalFile()
-            return QuerySource("path", path, path.rsplit("/", 1)[-1])
+            return QuerySource(QueryKind.PATH, path, path.rsplit("/", 1)[-1])
     if mime.hasImage():
         image = mime.imageData()
         if isinstance(image, QPixmap):
             image = image.toImage()
         if isinstance(image, QImage) and not image.isNull():
-            return QuerySource("image", image, "pasted image")  # encoded when searched
+            return QuerySource(QueryKind.IMAGE, image, "pasted image")  # encoded when searched
     for fmt in ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"):
         if mime.hasFormat(fmt):
             data = bytes(mime.data(fmt).data())
             if data:
-                return QuerySource("bytes", data, "dropped image")
+                return QuerySource(QueryKind.BYTES, data, "dropped image")
     for url in urls:
         if url.scheme() in ("http", "https"):
-            return QuerySource("url", url.toString(), url.fileName() or url.host())
+            return QuerySource(QueryKind.URL, url.toString(), url.fileName() or url.host())
     text = mime.text().strip() if mime.hasText() else ""
     if text.startswith(("http://", "https://")) and "\n" not in text:
-        return QuerySource("url", text, text.rsplit("/", 1)[-1])
+        return QuerySource(QueryKind.URL, text, text.rsplit("/", 1)[-1])
     if text.startswith("file://") and "\n" not in text:
         from PySide6.QtCore import QUrl
 
         path = QUrl(text).toLocalFile()
-        return QuerySource("path", path, path.rsplit("/", 1)[-1]) if path else None
+        return QuerySource(QueryKind.PATH, path, path.rsplit("/", 1)[-1]) if path else None
     return None
 
 
@@ -96,7 +112,7 @@ def fitted_font(font: QFont, text: str, width: float, smallest: float = 0.7) -> 
 class DropZone(QWidget):
     """Emits :attr:`dropped` with a :class:`QuerySource`; :attr:`openRequested` for the button."""
 
-    dropped = Signal(object)
+    dropped = Signal(QuerySource)
     openRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -1,121 +1,165 @@
-"""The GUI's controller: the album (one :class:`Library`), the models and the two pools.
+"""The GUI's bridge to the core: the album (one :class:`Library`), the models and the pools.
 
-It calls the same core functions as the CLI (``Library.add_folder``, ``index``, ``search``,
-``load_embedder``, ``download_weights``) and turns their callbacks into Qt signals. torch is
-imported only inside pool threads, the first time a model is needed.
+It calls the same core as the CLI (``Library.add_folder``, ``index``, ``search``, the model
+calls) and turns their callbacks into typed Qt signals. Album mutations run on the one serial
+``album`` queue (see :mod:`albumfinder.gui.workers`); the index is opened there too, so the
+window shows before its integrity check is done. The GUI thread reads no SQLite: the folder
+list it shows is the one the last ``foldersChanged`` carried. torch is imported only inside
+pool threads, the first time a model is needed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from albumfinder.errors import WeightsError
 from albumfinder.gui.workers import Pools, Task
-
-if TYPE_CHECKING:
-    from albumfinder.embedding.embedder import Embedder
-    from albumfinder.library import Library
-
-
-def get_embedder(name: str, model_path: str | None = None) -> Embedder:
-    """A loaded model, kept for the life of the process (see ``Library.embedder``)."""
-    from albumfinder.library import Library
-
-    return Library.embedder(name, model_path).get()
+from albumfinder.library import Library, Query
+from albumfinder.models.registry import get_spec
+from albumfinder.report import FolderStatus, IndexProgress, IndexReport, SearchHit, Skipped
 
 
 def model_key(name: str) -> str:
-    from albumfinder.models.registry import get_spec
-
     return get_spec(name).key
 
 
-def weights_present(name: str, model_path: str | None = None) -> bool:
-    from albumfinder.models.registry import get_spec
-    from albumfinder.models.weights import find_weights
+@dataclass(frozen=True)
+class Opened:
+    """What opening the index tells the window (read on the album queue, not the GUI's)."""
 
-    return find_weights(get_spec(name), model_path) is not None
+    library: Library
+    folders: list[str]
+    recovery_note: str | None
 
 
 class Engine(QObject):
     """Folders, indexing, search and models, each on the right pool."""
 
-    indexProgress = Signal(object)  # IndexProgress
-    indexFinished = Signal(object)  # IndexReport
-    indexFailed = Signal(str)
+    opened = Signal(Opened)  # the index is open: the album's actions can be used
+    openFailed = Signal(BaseException)  # AlbumFinderError or OSError: nothing was changed
+    indexProgress = Signal(IndexProgress)
+    indexFinished = Signal(IndexReport)
+    indexFailed = Signal(str)  # the error's technical account (for logs and tests)
+    indexError = Signal(BaseException)  # the same error, for the window to word
     indexingChanged = Signal(bool)
-    foldersChanged = Signal(object)  # list[FolderStatus]
-    folderError = Signal(str)
+    foldersChanged = Signal(list)  # list[FolderStatus]
+    folderError = Signal(BaseException)
     modelChanged = Signal(str)  # the model now answering queries
     #: (model, weights path or None, the WeightsError): the model's weights could not be
     #: used; the window forgets a chosen file and asks for weights again
-    weightsFailed = Signal(str, object, object)
+    weightsFailed = Signal(str, object, WeightsError)
 
     def __init__(
-        self, library: Library, model: str = "builtin", model_path: str | None = None
+        self,
+        library: Library | Callable[[], Library],
+        model: str = "builtin",
+        model_path: str | None = None,
     ) -> None:
+        """``library`` is an open Library, or what opens one (then opened on the album
+        queue: the window shows at once)."""
         super().__init__()
-        self.library = library
+        self.library: Library | None = library if isinstance(library, Library) else None
+        self.folders: list[str] = []  # as the last foldersChanged (or the opening) said
         self.pools = Pools()
         self.model = model  # answers queries
         self.model_path = model_path
-        self._index_model = model  # what the bulk job indexes for
+        self._index_model = model  # what the album job indexes for
         self._index_model_path = model_path
-        self._index_task: Task | None = None
+        self._index_task: Task[IndexReport] | None = None
         self._index_again = False
         self._closing = False
-        self._fetch_task: Task | None = None
+        self._fetch_task: Task[bytes] | None = None
+        self._open(library)
+
+    # -- opening -----------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        """Whether the index is open (until then the album's actions wait)."""
+        return self._open_done
+
+    _open_done = False
+
+    def _open(self, library: Library | Callable[[], Library]) -> None:
+        def work(_progress: Any, _stop: Any) -> Opened:
+            lib = library if isinstance(library, Library) else library()
+            return Opened(lib, lib.folders(), lib.recovery_note())
+
+        self.pools.album_task(work, on_result=self._opened, on_error=self.openFailed.emit)
+
+    def _opened(self, opened: Opened) -> None:
+        self.library = opened.library
+        self.folders = list(opened.folders)
+        self._open_done = True
+        self.opened.emit(opened)
+
+    def _lib(self) -> Library:
+        assert self.library is not None, "the index is open before anything is asked of it"
+        return self.library
 
     # -- folders -----------------------------------------------------------------------
     def add_folder(self, path: str) -> None:
-        def work(_progress, _stop):
-            return self.library.add_folder(path)
+        """Add ``path`` after every album change asked before (on the album queue); an index
+        run in progress is restarted behind it, so it sees the new folder."""
+        self._pause_index()
 
-        self.pools.interactive_task(
-            work,
-            on_result=lambda _p: (self.refresh_folders(), self.start_index()),
-            on_error=lambda exc: self.folderError.emit(str(exc)),
+        def added(_path: str) -> None:
+            self.refresh_folders()
+            self.start_index(restart=False)
+
+        self.pools.album_task(
+            lambda _p, _s: self._lib().add_folder(path),
+            on_result=added,
+            on_error=self.folderError.emit,
         )
 
     def remove_folder(self, path: str) -> None:
         restart = self.is_indexing
         self.cancel_index()
+        self.folders = [f for f in self.folders if f != path]
 
-        def work(_progress, _stop):
-            self.library.remove_folder(path)
-
-        def removed(_value):
+        def removed(_value: None) -> None:
             self.refresh_folders()
             if restart:
                 self.start_index()
 
-        # On the bulk pool's single thread, in line behind the (cancelled) index run: no
-        # batch of a run that still scans the folder can bring its photos back afterwards.
-        self.pools.bulk_task(
-            work, on_result=removed, on_error=lambda exc: self.folderError.emit(str(exc))
+        # In line behind the (cancelled) index run: no batch of a run that still scans the
+        # folder can bring its photos back afterwards.
+        self.pools.album_task(
+            lambda _p, _s: self._lib().remove_folder(path),
+            on_result=removed,
+            on_error=self.folderError.emit,
         )
 
     def refresh_folders(self, count_pending: bool = True) -> None:
-        if self._closing:
+        if self._closing or self.library is None:
             return
         key = model_key(self._index_model)
+        library = self.library
 
-        def work(_progress, _stop):
-            return self.library.folder_status(key, count_pending=count_pending)
+        def work(_progress: Any, _stop: Any) -> list[FolderStatus]:
+            return library.folder_status(key, count_pending=count_pending)
 
         self.pools.interactive_task(
             work,
-            on_result=self.foldersChanged.emit,
-            on_error=lambda exc: self.folderError.emit(str(exc)),
+            on_result=self._folders_changed,
+            on_error=self.folderError.emit,
             priority=-2,  # a scan of the album: queries and thumbnails go first
         )
 
-    def skipped(self, on_result) -> Task:
+    def _folders_changed(self, statuses: list[FolderStatus]) -> None:
+        self.folders = [s.path for s in statuses]
+        self.foldersChanged.emit(statuses)
+
+    def skipped(self, on_result: Callable[[list[Skipped]], object]) -> Task[list[Skipped]]:
         """Photos the model being indexed for could not use, with reasons."""
         key = model_key(self._index_model)
+        library = self._lib()
         return self.pools.interactive_task(
-            lambda _p, _s: self.library.skipped(model_key=key), on_result=on_result
+            lambda _p, _s: library.skipped(model_key=key), on_result=on_result
         )
 
     # -- indexing ----------------------------------------------------------------------
@@ -135,31 +179,35 @@ class Engine(QObject):
         if self._index_task is not None:  # restart with the new folders / model
             if not restart and model is None:
                 return
-            self._index_again = True
-            self._index_task.cancel()
+            self._pause_index()
             return
         name, path = self._index_model, self._index_model_path
 
-        def work(progress, should_stop):
-            from albumfinder.library import LazyEmbedder  # loaded only if a photo needs it
+        def work(progress: Callable[[Any], None], should_stop: Callable[[], bool]) -> IndexReport:
+            embedder = Library.embedder(name, path)  # loaded only if a photo needs it
+            return self._lib().index(embedder, progress=progress, should_stop=should_stop)
 
-            embedder = LazyEmbedder(name, lambda: get_embedder(name, path))
-            return self.library.index(embedder, progress=progress, should_stop=should_stop)
-
-        self._index_task = self.pools.bulk_task(
+        self._index_task = self.pools.album_task(
             work,
             on_progress=self.indexProgress.emit,
             on_result=lambda report: self._index_done(report, name, path),
-            on_error=lambda exc: self._index_error(exc),
+            on_error=self._index_error,
         )
         self.indexingChanged.emit(True)
+
+    def _pause_index(self) -> None:
+        """Stop the run in progress so that what is queued next goes first; it runs again
+        after that."""
+        if self._index_task is not None:
+            self._index_again = True
+            self._index_task.cancel()
 
     def cancel_index(self) -> None:
         self._index_again = False
         if self._index_task is not None:
             self._index_task.cancel()
 
-    def _index_done(self, report, name: str, path: str | None) -> None:
+    def _index_done(self, report: IndexReport, name: str, path: str | None) -> None:
         self._index_task = None
         if not report.cancelled and (name, path) != (self.model, self.model_path):
             self.model, self.model_path = name, path  # the new vectors are ready: switch
@@ -170,13 +218,12 @@ class Engine(QObject):
         self._after_index()
 
     def _index_error(self, exc: BaseException) -> None:
-        from albumfinder.models.weights import WeightsError
-
         failed_model, failed_path = self._index_model, self._index_model_path
         self._index_task = None
         self._index_again = False
         self._index_model, self._index_model_path = self.model, self.model_path
         self.indexFailed.emit(str(exc) or type(exc).__name__)
+        self.indexError.emit(exc)
         if isinstance(exc, WeightsError):
             self.weightsFailed.emit(failed_model, failed_path, exc)
         self._after_index()
@@ -192,29 +239,44 @@ class Engine(QObject):
         self.refresh_folders()
 
     # -- search ------------------------------------------------------------------------
-    def search(self, query: Any, n: int, on_result, on_error) -> Task:
+    def search(
+        self,
+        query: Query,
+        n: int,
+        on_result: Callable[[list[SearchHit]], object],
+        on_error: Callable[[BaseException], object],
+    ) -> Task[list[SearchHit]]:
         """Top ``n`` look-alikes of ``query`` (path, encoded bytes) from what is indexed now."""
         name, path = self.model, self.model_path
+        library = self._lib()
 
-        def work(_progress, _stop):
-            embedder = get_embedder(name, path)
-            return self.library.search(embedder, query, n=n)
+        def work(_progress: Any, _stop: Any) -> list[SearchHit]:
+            return library.search(Library.embedder(name, path), query, n=n)  # type: ignore[arg-type]
 
         return self.pools.interactive_task(work, on_result=on_result, on_error=on_error)
 
-    def fetch(self, url: str, on_result, on_error) -> Task:
+    def fetch(
+        self,
+        url: str,
+        on_result: Callable[[bytes], object],
+        on_error: Callable[[BaseException], object],
+    ) -> Task[bytes]:
         """The photo at a dropped web address, on the fetch pool (not the one that answers
         queries); a newer drop cancels the fetch before it."""
-        from albumfinder.fetch import fetch_bytes
-
         self.cancel_fetch()
         task = self.pools.fetch_task(
-            lambda _p, should_stop: fetch_bytes(url, should_stop=should_stop),
+            lambda _p, should_stop: Library.fetch_photo(url, should_stop=should_stop),
             on_result=on_result,
             on_error=on_error,
         )
         self._fetch_task = task
         return task
+
+    @property
+    def is_fetching(self) -> bool:
+        """Whether a dropped web address is being fetched now (started, not done)."""
+        task = self._fetch_task
+        return task is not None and task.started.is_set() and not task.done.is_set()
 
     def cancel_fetch(self) -> None:
         """Stop fetching a dropped web address (another photo was given meanwhile)."""
@@ -224,7 +286,7 @@ class Engine(QObject):
 
     def preload_model(self) -> None:
         name, path = self.model, self.model_path
-        self.pools.interactive_task(lambda _p, _s: get_embedder(name, path))
+        self.pools.interactive_task(lambda _p, _s: Library.embedder(name, path).get())
 
     # -- models ------------------------------------------------------------------------
     def change_model(self, name: str, model_path: str | None = None) -> None:
@@ -233,15 +295,16 @@ class Engine(QObject):
             return
         self.start_index(name, model_path)
 
-    def download(self, name: str, on_progress, on_result, on_error) -> Task:
-        def work(progress, should_stop):
-            from albumfinder.models.registry import get_spec
-            from albumfinder.models.weights import download_weights
-
-            return download_weights(
-                get_spec(name),
-                progress=lambda done, total: progress((done, total)),
-                should_stop=should_stop,
+    def download(
+        self,
+        name: str,
+        on_progress: Callable[[tuple[int, int | None]], object],
+        on_result: Callable[[object], object],
+        on_error: Callable[[BaseException], object],
+    ) -> Task[object]:
+        def work(progress: Callable[[Any], None], should_stop: Callable[[], bool]) -> object:
+            return Library.download_model(
+                name, progress=lambda done, total: progress((done, total)), should_stop=should_stop
             )
 
         return self.pools.download_task(

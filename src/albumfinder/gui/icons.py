@@ -83,7 +83,7 @@ _ICONS: dict[str, tuple[str, str]] = {
 
 def text_color() -> QColor:
     app = QGuiApplication.instance()
-    palette = app.palette() if app is not None else QPalette()
+    palette = QGuiApplication.palette() if app is not None else QPalette()
     return palette.color(QPalette.ColorRole.WindowText)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from PySide6.QtCore import QModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -66,7 +66,7 @@ class FolderDelegate(QStyledItemDelegate):
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         return QSize(200, option.fontMetrics.height() * 2 + 18)
 
-    def paint(self, painter: QPainter, option, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option, index: QModelIndex | QPersistentModelIndex) -> None:
         self.initStyleOption(option, index)
         painter.save()
         style = option.widget.style() if option.widget else None
@@ -279,8 +279,9 @@ class SkippedDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(self.tree, 1)
         layout.addLayout(row_layout)
-        if count:
-            self.tree.setCurrentItem(self.tree.topLevelItem(0))
+        first = self.tree.topLevelItem(0) if count else None
+        if first is not None:
+            self.tree.setCurrentItem(first)
         self._update_buttons()
 
     def selected_path(self) -> str | None:

@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from albumfinder.errors import DownloadCancelled
 from albumfinder.gui.engine import Engine
 from albumfinder.gui.settings import Settings
+from albumfinder.gui.workers import Task
+from albumfinder.library import Library
 from albumfinder.paths import downloads_off
 
 OFFLINE_TEXT = (
@@ -55,7 +58,7 @@ class WeightsDialog(QDialog):
         self.engine = engine
         self.spec = get_spec(model)
         self.model_path: str | None = None
-        self._task = None
+        self._task: Task[object] | None = None
         self.setWindowTitle(f"Get {self.spec.title}")
         self.setMinimumWidth(520)
 
@@ -146,6 +149,7 @@ class WeightsDialog(QDialog):
         """Grow (or shrink) to the height the wrapped messages need at this width, so no
         text is clipped or drawn over another."""
         layout = self.layout()
+        assert layout is not None  # set in __init__
         layout.activate()
         width = self.width() if self.isVisible() else self.minimumWidth()
         needed = layout.totalHeightForWidth(width)
@@ -185,8 +189,6 @@ class WeightsDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:
-        from albumfinder.models.weights import DownloadCancelled
-
         self._task = None
         self.progress.setVisible(False)
         self.choose_button.setEnabled(True)
@@ -213,9 +215,7 @@ class WeightsDialog(QDialog):
             self.accept_file(path)
 
     def accept_file(self, path: str) -> None:
-        from albumfinder.models.weights import find_weights
-
-        if find_weights(self.spec, path) is None:
+        if not Library.weights_present(self.spec.name, path):
             self._say(f"No weights file at {path}.")
             return
         self.model_path = path

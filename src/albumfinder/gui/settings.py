@@ -53,13 +53,13 @@ class Settings:
         """The chosen model; before any choice, DINOv2 small if its weights are already here
         (our cache, the torch-hub cache a dinov2_retrieval user has), else the built-in one.
         Nothing is downloaded unasked: the model menu offers that."""
-        from albumfinder.models.registry import MODELS, get_spec
-        from albumfinder.models.weights import find_weights
+        from albumfinder.library import Library
+        from albumfinder.models.registry import MODELS
 
         value = str(self.value("model", "") or "")
         if value in MODELS:
             return value
-        return "dinov2-small" if find_weights(get_spec("dinov2-small")) else "builtin"
+        return "dinov2-small" if Library.weights_present("dinov2-small") else "builtin"
 
     @model.setter
     def model(self, name: str) -> None:
