@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from albumfinder.cli import main
-from albumfinder.indexer import IndexProgress
-from albumfinder.progress import ProgressPrinter
+from albumfinder.cli.progress import ProgressPrinter
+from albumfinder.report import IndexProgress
 from albumfinder.scan import OUTPUT_MARKER, scan
 
 from cli_support import run_json

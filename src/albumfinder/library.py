@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,12 +18,28 @@ from PIL import Image
 
 from albumfinder import paths
 from albumfinder.allocator import release_free_memory
+from albumfinder.errors import AlbumFinderError
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
 from albumfinder.lazy_embedder import LazyEmbedder
-from albumfinder.models.weights import remove_stale_parts
+from albumfinder.models.choice import default_model_name
+from albumfinder.models.registry import LISTED_MODELS, get_spec
+from albumfinder.models.weights import (
+    download_url,
+    download_weights,
+    find_weights,
+    remove_stale_parts,
+)
 from albumfinder.report import FolderStatus
-from albumfinder.scan import NOT_UTF8, is_storable_name, is_under, normalize_path, scan
+from albumfinder.scan import (
+    NOT_UTF8,
+    OUTPUT_MARKER,
+    is_storable_name,
+    is_under,
+    normalize_path,
+    root_problem,
+    scan,
+)
 from albumfinder.search import SearchHit, VectorMatrix, search_vectors
 from albumfinder.store import FileRow, IndexStore, IndexUnavailableError, stored_vector
 
@@ -318,3 +335,197 @@ class Library:
             query_file,
             exclude_folders=[normalize_path(f) for f in exclude] if exclude else None,
         )
+
+    # -- for the command line ------------------------------------------------------------
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    #: the path helpers a face needs to word its checks (absolute, user-expanded; "in")
+    normalize_path = staticmethod(normalize_path)
+    is_under = staticmethod(is_under)
+
+    @staticmethod
+    def root_problem(path: str) -> str | None:
+        """Why ``path`` cannot be a folder to search or a photo (None when it can)."""
+        return root_problem(path)
+
+    @staticmethod
+    def results_marker(folder: str | os.PathLike[str]) -> Path:
+        """The file that keeps a folder of result pictures out of every scan."""
+        return Path(folder) / OUTPUT_MARKER
+
+    @staticmethod
+    def expand_queries(items: Sequence[str], what: str = "query") -> QueryPhotos:
+        """The photos ``items`` stand for: files as given, folders' photos found recursively.
+
+        Each item that stands for no photo (missing, a broken link, a folder without photos)
+        gets its own reason; the others still count. Nothing slow happens here (no model, no
+        index), so a typo costs nothing.
+        """
+        found = QueryPhotos()
+        for item in items:
+            path = normalize_path(item)
+            if os.path.isdir(path):
+                scanned = scan([path])
+                problems = [Skipped(p, r) for p, r in sorted(scanned.problems.items())]
+                found.skipped += problems
+                if not scanned.files:
+                    more = f" ({len(problems)} could not be read, see below)" if problems else ""
+                    found.failed.append(Skipped(path, f"no photos in the folder {path}{more}"))
+                for photo in sorted(scanned.files):
+                    found.photos.append(photo)
+                    found.found_in[photo] = path
+            elif os.path.exists(path):
+                found.photos.append(path)
+            elif os.path.islink(path):
+                found.failed.append(Skipped(path, f"{what} is a broken symbolic link: {path}"))
+            else:
+                found.failed.append(Skipped(path, f"{what} not found: {path}"))
+        return found
+
+    @staticmethod
+    def weights_file(name: str, model_path: str | os.PathLike[str] | None = None) -> Path | None:
+        """Where the weights of model ``name`` are on this machine (None: not here)."""
+        return find_weights(get_spec(name), model_path)
+
+    @staticmethod
+    def download_url(name: str) -> str | None:
+        """Where model ``name``'s weights are downloaded from (None: it ships with us)."""
+        return download_url(get_spec(name))
+
+    def status(self, model: str | None = None) -> AlbumStatus:
+        """The album at a glance, for the vectors of ``model`` (None: the model with the most
+        photos indexed): folders with counts, photos per model, photos outside the album,
+        and everything skipped (what the index recorded and what the scan met, merged)."""
+        models = self.store.model_keys()
+        if model:
+            model_key = get_spec(model).key
+        else:
+            model_key = max(models, key=lambda key: models[key]) if models else ""
+        folders = self.folder_status(model_key, count_pending=True)
+        reasons = {s.path: s.reason for s in self.skipped(model_key=model_key or None)}
+        for folder in folders:
+            reasons.update(folder.scan_problems)
+        return AlbumStatus(
+            index=str(self.store.path),
+            model_key=model_key,
+            models=models,
+            folders=folders,
+            outside_album=self.count_outside_album(),
+            skipped=[Skipped(p, r) for p, r in sorted(reasons.items())],
+        )
+
+    # TEMP until emb lands: models, default_model, embedder, download_model, embed
+    @staticmethod
+    def models() -> list[ModelRow]:
+        rows = []
+        for spec in map(get_spec, LISTED_MODELS):
+            rows.append(
+                ModelRow(
+                    spec.name,
+                    spec.title,
+                    spec.dim,
+                    find_weights(spec) is not None,
+                    spec.weights_bytes,
+                    True,
+                )
+            )
+        return rows
+
+    @staticmethod
+    def default_model(
+        model_path: str | os.PathLike[str] | None = None,
+    ) -> tuple[str, str | None]:
+        return default_model_name(model_path)
+
+    @staticmethod
+    def embedder(
+        name: str,
+        model_path: str | os.PathLike[str] | None = None,
+        log: Callable[[str], None] | None = None,
+        *,
+        device: str | None = None,
+        precision: str = "auto",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> LazyEmbedder:
+        def load() -> Embedder:
+            from albumfinder.embedder import load_embedder
+
+            try:
+                return load_embedder(
+                    name,
+                    model_path=model_path,
+                    device=device,
+                    precision=precision,
+                    progress=progress,
+                    log=log,
+                )
+            except AlbumFinderError:
+                raise
+            except ValueError as exc:  # a device this machine lacks
+                raise AlbumFinderError(str(exc), model=name) from exc
+
+        return LazyEmbedder(name, load)
+
+    @staticmethod
+    def download_model(
+        name: str,
+        progress: Callable[[int, int], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        url: str | None = None,
+    ) -> Path:
+        spec = get_spec(name)
+        if spec.weights_url is None and url is None:
+            raise AlbumFinderError(f"{spec.name} needs no download", model=spec.name)
+        return download_weights(spec, url=url, progress=progress, should_stop=should_stop)
+
+    @staticmethod
+    def embed(
+        embedder: Embedder | LazyEmbedder, photos: Sequence[str | os.PathLike[str]]
+    ) -> np.ndarray:
+        model = embedder.get() if isinstance(embedder, LazyEmbedder) else embedder
+        images = [open_photo(p, min_size=model.decode_size) for p in photos]
+        return model.embed_prepared([model.prepare(image) for image in images])
+
+
+@dataclass
+class QueryPhotos:
+    """What :meth:`Library.expand_queries` found: the photos, in order, and what stands for
+    none (``failed``: each item with the reason, a whole sentence)."""
+
+    photos: list[str] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)
+    #: what scanning the query folders could not look at (broken links, unreadable folders)
+    skipped: list[Skipped] = field(default_factory=list)
+    #: photo -> the query folder it was found in
+    found_in: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlbumStatus:
+    """What :meth:`Library.status` says."""
+
+    index: str
+    model_key: str  # the model the counts are for ("" when nothing is indexed)
+    models: dict[str, int]  # photos indexed per model key
+    folders: list[FolderStatus]
+    outside_album: int  # photos cached by one-off folder searches, in no album folder
+    skipped: list[Skipped]  # sorted by path
+
+    @staticmethod
+    def skipped_in(folder: FolderStatus) -> int:
+        """A folder's skipped count: unreadable photos plus what its scan could not read."""
+        return folder.skipped + len(folder.scan_problems)
+
+
+@dataclass(frozen=True)
+class ModelRow:  # TEMP until emb lands
+    name: str
+    title: str
+    dim: int
+    weights_present: bool
+    download_bytes: int | None
+    listed: bool
