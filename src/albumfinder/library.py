@@ -23,7 +23,7 @@ from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.indexer import IndexProgress, IndexReport, Skipped, index_folders
 from albumfinder.lazy_embedder import LazyEmbedder
 from albumfinder.models.choice import default_model_name
-from albumfinder.models.registry import LISTED_MODELS, get_spec
+from albumfinder.models.registry import LISTED_MODELS, MODELS, get_spec
 from albumfinder.models.weights import (
     download_url,
     download_weights,
@@ -386,16 +386,6 @@ class Library:
                 found.failed.append(Skipped(path, f"{what} not found: {path}"))
         return found
 
-    @staticmethod
-    def weights_file(name: str, model_path: str | os.PathLike[str] | None = None) -> Path | None:
-        """Where the weights of model ``name`` are on this machine (None: not here)."""
-        return find_weights(get_spec(name), model_path)
-
-    @staticmethod
-    def download_url(name: str) -> str | None:
-        """Where model ``name``'s weights are downloaded from (None: it ships with us)."""
-        return download_url(get_spec(name))
-
     def status(self, model: str | None = None) -> AlbumStatus:
         """The album at a glance, for the vectors of ``model`` (None: the model with the most
         photos indexed): folders with counts, photos per model, photos outside the album,
@@ -418,77 +408,81 @@ class Library:
             skipped=[Skipped(p, r) for p, r in sorted(reasons.items())],
         )
 
-    # TEMP until emb lands: models, default_model, embedder, download_model, embed
-    @staticmethod
-    def models() -> list[ModelRow]:
+    # TEMP until emb lands: models, default_model, embedder, download_model, embed (emb's
+    # signatures; the CLI also needs embedder(allow_download=, progress=) and download_model(url=))
+    def models(self, model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
+        names = [*LISTED_MODELS, *(name for name in MODELS if name not in LISTED_MODELS)]
         rows = []
-        for spec in map(get_spec, LISTED_MODELS):
+        for spec in map(get_spec, names):
+            found = find_weights(spec, model_path)
+            url = download_url(spec)
             rows.append(
                 ModelRow(
-                    spec.name,
-                    spec.title,
-                    spec.dim,
-                    find_weights(spec) is not None,
-                    spec.weights_bytes,
-                    True,
+                    name=spec.name,
+                    title=spec.title,
+                    dim=spec.dim,
+                    weights_present=found is not None,
+                    download_bytes=spec.weights_bytes if url else None,
+                    listed=spec.name in LISTED_MODELS,
+                    weights_path=str(found) if found is not None else None,
+                    download_url=url,
                 )
             )
         return rows
 
-    @staticmethod
     def default_model(
-        model_path: str | os.PathLike[str] | None = None,
+        self, model_path: str | os.PathLike[str] | None = None
     ) -> tuple[str, str | None]:
         return default_model_name(model_path)
 
     @staticmethod
     def embedder(
-        name: str,
+        name: str | None,
         model_path: str | os.PathLike[str] | None = None,
         log: Callable[[str], None] | None = None,
         *,
         device: str | None = None,
         precision: str = "auto",
+        allow_download: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> LazyEmbedder:
-        def load() -> Embedder:
+        def load(chosen: str) -> Embedder:
             from albumfinder.embedder import load_embedder
 
             try:
                 return load_embedder(
-                    name,
+                    chosen,
                     model_path=model_path,
                     device=device,
                     precision=precision,
+                    allow_download=allow_download,
                     progress=progress,
                     log=log,
                 )
             except AlbumFinderError:
                 raise
             except ValueError as exc:  # a device this machine lacks
-                raise AlbumFinderError(str(exc), model=name) from exc
+                raise AlbumFinderError(str(exc), model=chosen) from exc
 
-        return LazyEmbedder(name, load)
+        path = str(model_path) if model_path is not None else None
+        return LazyEmbedder.named(name, load, path, log)
 
-    @staticmethod
     def download_model(
+        self,
         name: str,
         progress: Callable[[int, int], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
         url: str | None = None,
     ) -> Path:
-        spec = get_spec(name)
-        if spec.weights_url is None and url is None:
-            raise AlbumFinderError(f"{spec.name} needs no download", model=spec.name)
-        return download_weights(spec, url=url, progress=progress, should_stop=should_stop)
+        return download_weights(get_spec(name), url=url, progress=progress, should_stop=should_stop)
 
-    @staticmethod
     def embed(
-        embedder: Embedder | LazyEmbedder, photos: Sequence[str | os.PathLike[str]]
+        self, embedder: Embedder | LazyEmbedder, photos: Iterable[str | os.PathLike[str]]
     ) -> np.ndarray:
-        model = embedder.get() if isinstance(embedder, LazyEmbedder) else embedder
-        images = [open_photo(p, min_size=model.decode_size) for p in photos]
-        return model.embed_prepared([model.prepare(image) for image in images])
+        rows = [self.embed_query(embedder, photo) for photo in photos]  # type: ignore[arg-type]
+        if not rows:
+            return np.empty((0, embedder.dim), dtype=np.float32)
+        return np.stack(rows).astype(np.float32, copy=False)
 
 
 @dataclass
@@ -522,10 +516,12 @@ class AlbumStatus:
 
 
 @dataclass(frozen=True)
-class ModelRow:  # TEMP until emb lands
+class ModelRow:  # TEMP until emb lands (in report.py there)
     name: str
     title: str
     dim: int
     weights_present: bool
     download_bytes: int | None
     listed: bool
+    weights_path: str | None = None
+    download_url: str | None = None

@@ -12,21 +12,21 @@ from albumfinder.errors import ImageLoadError
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    from albumfinder.library import Library
-
+    """Each photo's vector (an indexed, unchanged photo's is the stored one)."""
     plan = plan_queries(args.photos, what="photo")
     if plan.failed:
         raise CliError(plan.failed[0]["error"])
     photos, skipped = plan.photos, plan.skipped
-    model = loading.loaded_now(loading.embedder(args))
     rows: list[dict[str, Any]] = []
-    for path in photos:
-        try:
-            [vector] = Library.embed(model, [path])
-        except ImageLoadError as exc:
-            skipped.append({"path": path, "reason": exc.reason})
-            continue
-        rows.append({"path": path, "vector": [round(float(x), 6) for x in vector]})
+    with loading.open_library() as library:
+        model = loading.embedder(args, library)
+        for path in photos:
+            try:
+                [vector] = library.embed(model, [path])
+            except ImageLoadError as exc:
+                skipped.append({"path": path, "reason": exc.reason})
+                continue
+            rows.append({"path": path, "vector": [round(float(x), 6) for x in vector]})
     if args.json:
         emit_json({"model": model.spec.name, "embeddings": rows, "skipped": skipped})
     else:

@@ -7,7 +7,7 @@ import os
 import sys
 
 from albumfinder.cli import loading
-from albumfinder.cli.output import CliError, emit_json, print_skips, split_skips
+from albumfinder.cli.output import CliError, emit_json, print_skips, say, split_skips
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -30,13 +30,14 @@ def run_index(args: argparse.Namespace) -> int:
             roots = library.folders()
             if not roots:
                 raise CliError("no folders in the album yet: albumfinder-cli index FOLDER...")
-        model = Library.embedder(
-            loading.chosen_model(args),
+        model = library.embedder(  # loaded only if a photo needs it
+            loading.model_name(args),
             args.model_path,
-            loading.say,
+            say,
             device=args.device,
             precision=args.precision,
-        )  # loaded only if a photo needs it
+            allow_download=True,
+        )
         roots = [Library.normalize_path(r) for r in roots]
         known = loading.known_skips(library, roots, model)
         report = loading.index_with_progress(library, model, roots)

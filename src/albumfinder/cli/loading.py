@@ -33,36 +33,23 @@ def model_name(args: argparse.Namespace) -> str | None:
     return None
 
 
-def chosen_model(args: argparse.Namespace) -> str:
-    """The model the options name, else the default one (saying why when it falls back)."""
-    from albumfinder.library import Library
-
-    name = model_name(args)
-    if name is not None:
-        return name
-    name, reason = Library.default_model(args.model_path)
-    if reason:
-        say(reason)
-    return name
-
-
-def embedder(args: argparse.Namespace, name: str | None = None) -> LazyEmbedder:
-    """The model for a command, loaded only when a photo needs embedding (a query that is
-    not an indexed photo, a new photo in a folder): a search of indexed photos imports no
-    torch. Weights that are not here, or a model to download, are dealt with at once."""
-    from albumfinder.library import Library
-
-    name = name or chosen_model(args)
+def embedder(args: argparse.Namespace, library: Library) -> LazyEmbedder:
+    """The model for a command (the default one when the options name none, saying why
+    when it falls back), loaded only when a photo needs embedding (a query that is not an
+    indexed photo, a new photo in a folder): a search of indexed photos imports no torch.
+    Weights that are not here, or a model to download, are dealt with at once."""
     printer = ProgressPrinter()
-    model = Library.embedder(
-        name,
+    model = library.embedder(
+        model_name(args),
         args.model_path,
         say,
         device=args.device,
         precision=args.precision,
+        allow_download=True,
         progress=printer.download,
     )
-    if Library.weights_file(model.spec.name, args.model_path) is None:
+    rows = library.models(args.model_path)
+    if not any(row.name == model.spec.name and row.weights_present for row in rows):
         loaded_now(model, printer)
     return model
 

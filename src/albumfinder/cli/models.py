@@ -3,34 +3,32 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from albumfinder.cli.output import emit_json, say
+from albumfinder.cli import loading
+from albumfinder.cli.output import CliError, emit_json, say
 from albumfinder.cli.progress import ProgressPrinter
+
+if TYPE_CHECKING:
+    from albumfinder.library import Library
 
 
 def run_models(args: argparse.Namespace) -> int:
-    from albumfinder.library import Library
-
-    if args.download:
-        printer = ProgressPrinter()
-        try:
-            path = Library.download_model(args.download, progress=printer.download, url=args.url)
-        finally:
-            printer.finish()
-        say(f"Saved {_spec_name(args.download)} weights to {path}")
-    rows = []
-    for model in (m for m in Library.models() if m.listed):
-        found = Library.weights_file(model.name)
-        rows.append(
+    with loading.open_library() as library:
+        if args.download:
+            _download(library, args.download, args.url)
+        rows = [
             {
-                "name": model.name,
-                "title": model.title,
-                "dim": model.dim,
-                "weights": str(found) if found else None,
-                "present": found is not None,
-                "url": Library.download_url(model.name),
+                "name": row.name,
+                "title": row.title,
+                "dim": row.dim,
+                "weights": row.weights_path,
+                "present": row.weights_present,
+                "url": row.download_url,
             }
-        )
+            for row in library.models()
+            if row.listed
+        ]
     if args.json:
         emit_json({"models": rows})
     else:
@@ -41,8 +39,15 @@ def run_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _spec_name(name: str) -> str:
-    """The model's own name for one of its aliases ("small" is dinov2-small)."""
+def _download(library: Library, name: str, url: str | None) -> None:
     from albumfinder.models.registry import get_spec
 
-    return get_spec(name).name
+    spec = get_spec(name)  # an alias ("small") names its model
+    if spec.weights_url is None and url is None:
+        raise CliError(f"{spec.name} needs no download")
+    printer = ProgressPrinter()
+    try:
+        path = library.download_model(spec.name, progress=printer.download, url=url)
+    finally:
+        printer.finish()
+    say(f"Saved {spec.name} weights to {path}")

@@ -20,9 +20,9 @@ def run_search(args: argparse.Namespace) -> int:
     plan = plan_queries(args.queries)
     if not plan.photos:
         return nothing_to_answer(args, plan)
-    model = loading.embedder(args)
-    answers = Answers(model.spec.name, skipped=plan.skipped)
     with loading.open_library() as library:
+        model = loading.embedder(args, library)
+        answers = Answers(model.spec.name, skipped=plan.skipped)
         if not library.album_photo_count(model.model_key):
             answers.errors.append(
                 f"nothing in the album is indexed with {model.spec.name} yet: "

@@ -45,18 +45,18 @@ def run_seed(args: argparse.Namespace) -> int:
     plan = plan_queries([args.query])
     if not plan.photos:
         return nothing_to_answer(args, plan)
-    model = loading.embedder(args)
-    if args.disable_cache:
-        loading.loaded_now(model)
-    out_dir = output_root / Path(database).name / output_model_name(model)
-    # Result pictures are never photos of the album, nor queries (-o inside -d or -q).
-    _mark_output_folder(out_dir, create=False)
-    plan.photos = [q for q in plan.photos if not Library.is_under(q, str(out_dir))]
-    targets = result_picture_paths(out_dir, plan)
-    answers = Answers(model.spec.name, skipped=plan.skipped)
     with tempfile.TemporaryDirectory(prefix="albumfinder-") as scratch:
         index_file = Path(scratch) / "index.sqlite3" if args.disable_cache else None
         with loading.open_library(index_file) as library:
+            model = loading.embedder(args, library)
+            if args.disable_cache:
+                loading.loaded_now(model)
+            out_dir = output_root / Path(database).name / output_model_name(model)
+            # Result pictures are never photos of the album, nor queries (-o inside -d, -q).
+            _mark_output_folder(out_dir, create=False)
+            plan.photos = [q for q in plan.photos if not Library.is_under(q, str(out_dir))]
+            targets = result_picture_paths(out_dir, plan)
+            answers = Answers(model.spec.name, skipped=plan.skipped)
             known = loading.known_skips(library, [database], model)
             indexed = loading.index_with_progress(library, model, [database])
             new, old = split_skips(indexed, known)
@@ -83,6 +83,9 @@ def run_seed(args: argparse.Namespace) -> int:
 
 def output_model_name(model: LazyEmbedder) -> str:
     """The model folder name in result-picture paths (dinov2_retrieval uses dinov2_vits14)."""
+    named = getattr(model.spec, "output_name", None)  # TEMP until emb lands: only this stays
+    if isinstance(named, str):
+        return named
     filename = model.spec.weights_filename
     if model.spec.family == "dinov2" and filename:
         return filename.split("_pretrain")[0]
