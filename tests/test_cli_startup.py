@@ -84,3 +84,48 @@ def test_a_seed_rerun_on_an_unchanged_folder_loads_no_model(tmp_path):
     assert [r["path"] for r in after] == [r["path"] for r in before]
     assert all(abs(a["score"] - b["score"]) < 1e-3 for a, b in zip(after, before, strict=True))
     assert Path(again["queries"][0]["picture"]).is_file()
+
+
+#: What the command line may import of the app: the door (library), what it says (errors,
+#: report), where things are (paths), pictures (images) and the model list (registry).
+FACE_MODULES = {
+    "albumfinder.library",
+    "albumfinder.errors",
+    "albumfinder.report",
+    "albumfinder.paths",
+    "albumfinder.images",
+    "albumfinder.models.registry",
+}
+
+
+def _app_imports(source: Path) -> set[str]:
+    """The albumfinder modules ``source`` imports (anywhere: in functions, for typing too)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            packages = {"albumfinder", "albumfinder.models"}
+            if node.module in packages:  # `from albumfinder import paths`: the module paths
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            else:
+                found.add(node.module)
+    return {name for name in found if name.split(".")[0] == "albumfinder"}
+
+
+def test_the_command_line_reaches_the_core_only_through_its_door():
+    package = Path(__file__).parents[1] / "src" / "albumfinder"
+    sources = sorted((package / "cli").glob("*.py")) + sorted(package.glob("cli.py"))
+    assert sources
+    wrong = {}
+    for source in sources:
+        imported = _app_imports(source)
+        imported.discard("albumfinder.__version__")
+        below = {
+            m for m in imported if m not in FACE_MODULES and not m.startswith("albumfinder.cli")
+        }
+        if below:
+            wrong[source.name] = sorted(below)
+    assert wrong == {}
