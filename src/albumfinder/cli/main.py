@@ -8,23 +8,29 @@ imports (torch, the index) happen inside the commands so that ``--help`` is inst
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
 
 from albumfinder import __version__
-from albumfinder.cli.embed import run_embed
-from albumfinder.cli.index import run_index
-from albumfinder.cli.models import run_models
 from albumfinder.cli.output import UsageError, emit_json, error_text, fail, say
-from albumfinder.cli.search import run_search
-from albumfinder.cli.seed import MAX_TILE_SIZE, run_seed
-from albumfinder.cli.status import run_forget, run_status
 from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
 
 SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget")
+#: each command's module (imported only when it runs) and function; "" is the seed form
+COMMANDS = {
+    "": ("seed", "run_seed"),
+    "index": ("index", "run_index"),
+    "search": ("search", "run_search"),
+    "embed": ("embed", "run_embed"),
+    "models": ("models", "run_models"),
+    "status": ("status", "run_status"),
+    "forget": ("status", "run_forget"),
+}
+MAX_TILE_SIZE = 1024  # a 21-tile picture at 1024 px is already 22,000 px wide
 DEVICES = ("cpu", "cuda", "mps")  # what the core's device choice accepts by name
 #: the precisions the core knows (the registry's Precision enum, with emb's change)
 PRECISIONS = tuple(str(p.value) for p in getattr(registry, "Precision", ())) or (
@@ -174,14 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "index": run_index,
-    "search": run_search,
-    "embed": run_embed,
-    "models": run_models,
-    "status": run_status,
-    "forget": run_forget,
-}
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    module, function = COMMANDS[name]
+    command: Callable[[argparse.Namespace], int]
+    command = getattr(importlib.import_module(f"albumfinder.cli.{module}"), function)
+    return command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,10 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = build_parser().parse_args(argv)
-            command = COMMANDS[args.command]
         else:
             args = build_seed_parser().parse_args(argv)
-            command = run_seed
+            args.command = ""
     except UsageError as exc:
         message, usage = exc.args
         sys.stderr.write(usage)
@@ -210,10 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     try:
-        return command(args)
+        return _command(args.command)(args)
     except AlbumFinderError as exc:  # the CLI's own checks, and the core's (index, weights…)
         return fail(args, error_text(exc))
     except KeyboardInterrupt:
-        indexes = command is run_index or (command is run_seed and not args.disable_cache)
+        indexes = args.command == "index" or (args.command == "" and not args.disable_cache)
         text = "interrupted; what was indexed so far is kept" if indexes else "interrupted"
         return fail(args, text, status=130)

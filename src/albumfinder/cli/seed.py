@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from albumfinder.cli import loading
+from albumfinder.cli.main import MAX_TILE_SIZE
 from albumfinder.cli.output import Answers, CliError, report, split_skips
 from albumfinder.cli.queries import QueryPlan, nothing_to_answer, plan_queries, search_each
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from albumfinder.library import LazyEmbedder
     from albumfinder.report import SearchHit
 
-MAX_TILE_SIZE = 1024  # a 21-tile picture at 1024 px is already 22,000 px wide
 log = logging.getLogger("albumfinder")
 
 
