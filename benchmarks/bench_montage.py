@@ -43,9 +43,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224)
     args = parser.parse_args()
 
+    from albumfinder.cli.montage import make_montage
     from albumfinder.images import open_photo
-    from albumfinder.montage import make_montage
-    from albumfinder.search import SearchHit
+    from albumfinder.report import SearchHit
 
     made = photos(args.num + 1)
     query_path, hit_paths = made[0], made[1:]

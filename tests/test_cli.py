@@ -195,3 +195,18 @@ def test_status_counts_photos_indexed_by_a_seed_search(tmp_path, capsys, album):
     assert "Also indexed: 11 photos outside the album's folders" in capsys.readouterr().out
     run_json(capsys, "index", str(folder), "--model", "builtin", "--json")
     assert run_json(capsys, "status", "--json")["outside_album"] == 0
+
+
+def test_a_library_in_a_with_block_is_closed_at_its_end_even_on_an_error(tmp_path):
+    from albumfinder.library import Library
+
+    index = tmp_path / "index.sqlite3"
+    wal = tmp_path / "index.sqlite3-wal"  # SQLite removes it when the last connection closes
+    with pytest.raises(KeyError), Library(index) as library:
+        library.add_folder(tmp_path)
+        assert wal.exists()
+        raise KeyError("a command failed")
+    assert not wal.exists()
+    with Library(index) as library:
+        assert library.folders() == [str(tmp_path)]
+    assert not wal.exists()

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from albumfinder.cli import main
+from albumfinder.cli.montage import fit_tile
 from albumfinder.library import Library
-from albumfinder.montage import fit_tile
 
 from cli_support import run_json
 from photo_factory import make_album, make_photo, save_photo

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from albumfinder.cli import main
-from albumfinder.indexer import IndexProgress
-from albumfinder.progress import ProgressPrinter
+from albumfinder.cli.progress import ProgressPrinter
+from albumfinder.report import IndexProgress
 from albumfinder.scan import OUTPUT_MARKER, scan
 
 from cli_support import run_json
@@ -248,3 +248,31 @@ def test_index_with_a_missing_folder_adds_none_of_them(tmp_path, capsys, album):
     assert capsys.readouterr().err.strip() == f"albumfinder-cli: error: folder not found: {missing}"
     status = run_json(capsys, "status", "--json")
     assert status["folders"] == []
+
+
+def test_missing_weights_say_how_to_get_them_on_the_command_line(capsys, album):
+    """The core names the model and hints "get its weights"; the command line words how
+    (this advice used to be part of the core's message, and the window's too)."""
+    folder, query = album
+    assert main(["search", str(query), "--model", "dinov2-base", "--json"]) == 1
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)["error"]
+    assert error.startswith("no weights for dinov2-base found")
+    assert "albumfinder-cli models --download dinov2-base" in error and "-p PATH" in error
+    assert captured.err.strip() == f"albumfinder-cli: error: {error}"
+
+
+def test_the_cli_words_the_advice_for_each_hint():
+    from albumfinder.cli.output import error_text
+    from albumfinder.errors import Hint, IndexUnavailableError, WeightsError
+
+    missing = WeightsError("no weights for dinov2-base found", model="dinov2-base")
+    assert error_text(missing) == "no weights for dinov2-base found"  # no hint: no advice
+    missing.hint = Hint.GET_WEIGHTS
+    assert error_text(missing) == (
+        "no weights for dinov2-base found. "
+        "Run `albumfinder-cli models --download dinov2-base` or pass -p PATH."
+    )
+    full = IndexUnavailableError("Cannot write the index: the disk is full.")
+    full.hint = Hint.FREE_DISK
+    assert error_text(full) == "Cannot write the index: the disk is full."

@@ -26,19 +26,23 @@ from albumfinder.indexer import index_folders
 from albumfinder.models import registry, weights
 from albumfinder.models.weights import remove_stale_parts
 from albumfinder.report import (
+    AlbumStatus,
     FolderStatus,
     IndexProgress,
     IndexReport,
     ModelRow,
+    QueryPhotos,
     SearchHit,
     Skipped,
 )
 from albumfinder.scan import (
     NOT_UTF8,
+    OUTPUT_MARKER,
     Under,
     is_storable_name,
     is_under,
     normalize_path,
+    root_problem,
     scan,
     under,
 )
@@ -342,6 +346,78 @@ class Library:
             roots,
             query_file,
             exclude_folders=[normalize_path(f) for f in exclude] if exclude else None,
+        )
+
+    # -- for the command line ------------------------------------------------------------
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    #: the path helpers a face needs to word its checks (absolute, user-expanded; "in")
+    normalize_path = staticmethod(normalize_path)
+    is_under = staticmethod(is_under)
+
+    @staticmethod
+    def root_problem(path: str) -> str | None:
+        """Why ``path`` cannot be a folder to search or a photo (None when it can)."""
+        return root_problem(path)
+
+    @staticmethod
+    def results_marker(folder: str | os.PathLike[str]) -> Path:
+        """The file that keeps a folder of result pictures out of every scan."""
+        return Path(folder) / OUTPUT_MARKER
+
+    @staticmethod
+    def expand_queries(items: Sequence[str], what: str = "query") -> QueryPhotos:
+        """The photos ``items`` stand for: files as given, folders' photos found recursively.
+
+        Each item that stands for no photo (missing, a broken link, a folder without photos)
+        gets its own reason; the others still count. Nothing slow happens here (no model, no
+        index), so a typo costs nothing.
+        """
+        found = QueryPhotos()
+        for item in items:
+            path = normalize_path(item)
+            if os.path.isdir(path):
+                scanned = scan([path])
+                problems = [Skipped(p, r) for p, r in sorted(scanned.problems.items())]
+                found.skipped += problems
+                if not scanned.files:
+                    more = f" ({len(problems)} could not be read, see below)" if problems else ""
+                    found.failed.append(Skipped(path, f"no photos in the folder {path}{more}"))
+                for photo in sorted(scanned.files):
+                    found.photos.append(photo)
+                    found.found_in[photo] = path
+            elif os.path.exists(path):
+                found.photos.append(path)
+            elif os.path.islink(path):
+                found.failed.append(Skipped(path, f"{what} is a broken symbolic link: {path}"))
+            else:
+                found.failed.append(Skipped(path, f"{what} not found: {path}"))
+        return found
+
+    def status(self, model: str | None = None) -> AlbumStatus:
+        """The album at a glance, for the vectors of ``model`` (None: the model with the most
+        photos indexed): folders with counts, photos per model, photos outside the album,
+        and everything skipped (what the index recorded and what the scan met, merged)."""
+        models = self.store.model_keys()
+        if model:
+            model_key = registry.get_spec(model).key
+        else:
+            model_key = max(models, key=lambda key: models[key]) if models else ""
+        folders = self.folder_status(model_key, count_pending=True)
+        reasons = {s.path: s.reason for s in self.skipped(model_key=model_key or None)}
+        for folder in folders:
+            reasons.update(folder.scan_problems)
+        return AlbumStatus(
+            index=str(self.store.path),
+            model_key=model_key,
+            models=models,
+            folders=folders,
+            outside_album=self.count_outside_album(),
+            skipped=[Skipped(p, r) for p, r in sorted(reasons.items())],
         )
 
     # -- models (static: no index needed, so a face may ask before it has opened one) --

@@ -101,3 +101,33 @@ class ModelRow:
     listed: bool
     weights_path: str | None = None  # where the weights are, when present
     download_url: str | None = None  # where they come from (the mirror, if one is set)
+
+
+@dataclass
+class QueryPhotos:
+    """What :meth:`Library.expand_queries` found: the photos, in order, and what stands for
+    none (``failed``: each item with the reason, a whole sentence)."""
+
+    photos: list[str] = field(default_factory=list)
+    failed: list[Skipped] = field(default_factory=list)
+    #: what scanning the query folders could not look at (broken links, unreadable folders)
+    skipped: list[Skipped] = field(default_factory=list)
+    #: photo -> the query folder it was found in
+    found_in: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlbumStatus:
+    """What :meth:`Library.status` says."""
+
+    index: str
+    model_key: str  # the model the counts are for ("" when nothing is indexed)
+    models: dict[str, int]  # photos indexed per model key
+    folders: list[FolderStatus]
+    outside_album: int  # photos cached by one-off folder searches, in no album folder
+    skipped: list[Skipped]  # sorted by path
+
+    @staticmethod
+    def skipped_in(folder: FolderStatus) -> int:
+        """A folder's skipped count: unreadable photos plus what its scan could not read."""
+        return folder.skipped + len(folder.scan_problems)

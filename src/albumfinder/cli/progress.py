@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from albumfinder.indexer import IndexProgress
+from albumfinder.report import IndexProgress
 
 
 def format_duration(seconds: float | None) -> str:

@@ -14,8 +14,9 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from albumfinder.images import ImageLoadError, open_photo
-from albumfinder.search import SearchHit
+from albumfinder.errors import ImageLoadError
+from albumfinder.images import open_photo
+from albumfinder.report import SearchHit
 
 BACKGROUND = (24, 24, 27)
 TILE_BACKGROUND = (0, 0, 0)

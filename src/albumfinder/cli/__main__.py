@@ -1,0 +1,3 @@
+from albumfinder.cli.main import main
+
+raise SystemExit(main())
