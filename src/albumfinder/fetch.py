@@ -150,12 +150,14 @@ def _connection(
     cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
     conn = cls(host, port, timeout=stall_s)
 
-    def create_connection(_address, timeout=None, source_address=None):
+    def create_connection(
+        _address: object, timeout: float | None = None, source_address: object = None
+    ) -> socket.socket:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         watchdog.sock = sock
         try:
-            _connect(sock, (address, port), timeout, watchdog)
+            _connect(sock, (address, port), stall_s if timeout is None else timeout, watchdog)
         except BaseException:
             sock.close()
             raise
@@ -281,7 +283,15 @@ def _proxy_for(parts: urllib.parse.SplitResult) -> urllib.parse.SplitResult | No
     return proxy_parts if proxy_parts.hostname else None
 
 
-def _follow(url, limits, watchdog, max_bytes, public_only, resolver, user_agent) -> Response:
+def _follow(
+    url: str,
+    limits: _Limits,
+    watchdog: _Watchdog,
+    max_bytes: int | None,
+    public_only: bool,
+    resolver: Resolver,
+    user_agent: str,
+) -> Response:
     for _hop in range(MAX_REDIRECTS + 1):
         parts = _check_url(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -16,6 +16,7 @@ import os
 import stat
 import warnings
 from dataclasses import dataclass
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -31,7 +32,7 @@ try:  # HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the fil
         with contextlib.suppress(Exception):  # Pillow's own AVIF plugin may be there already
             pillow_heif.register_avif_opener()
 except ImportError:  # pragma: no cover - declared dependency, but keep working without it
-    pillow_heif = None
+    pillow_heif = None  # type: ignore[assignment]
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -211,7 +212,9 @@ def describe_error(exc: BaseException) -> str:
     )
 
 
-def _decode(stream, path, min_size: int | None) -> Image.Image:
+def _decode(
+    stream: IO[bytes], path: str | os.PathLike[str] | None, min_size: int | None
+) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         image = Image.open(stream, formats=PILLOW_FORMATS)
@@ -274,7 +277,8 @@ def _reduced_upright_rgb(image: Image.Image, min_size: int | None) -> Image.Imag
     for y in range(0, height, rows):
         strip = to_rgb(image.crop((0, y, width, min(height, y + rows))), top)
         reduced.paste(strip.reduce(factor) if factor > 1 else strip, (0, y // factor))
-    turn = _ORIENTATION_TURNS.get(image.getexif().get(0x0112))
+    orientation = image.getexif().get(0x0112)
+    turn = _ORIENTATION_TURNS.get(orientation) if isinstance(orientation, int) else None
     return reduced if turn is None else reduced.transpose(turn)
 
 
@@ -282,8 +286,9 @@ _HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
 def _top_value(image: Image.Image) -> float:
-    low, high = image.getextrema()
-    return float(high) if high == high else 1.0  # NaN: treat as 0..1 data
+    extrema = image.getextrema()
+    high = float(extrema[1]) if isinstance(extrema[1], (int, float)) else 1.0  # one band
+    return high if high == high else 1.0  # NaN: treat as 0..1 data
 
 
 def to_rgb(image: Image.Image, top: float | None = None) -> Image.Image:
@@ -321,7 +326,9 @@ def _high_depth_to_rgb(image: Image.Image, top: float | None = None) -> Image.Im
     return gray.convert("RGB")
 
 
-def _decode_raw(handle, path, min_size: int | None) -> Image.Image:
+def _decode_raw(
+    handle: BinaryIO, path: str | os.PathLike[str] | None, min_size: int | None
+) -> Image.Image:
     """A RAW camera file through the preview the camera embedded in it (rawpy/LibRaw); a
     DNG or other TIFF-based RAW that LibRaw cannot read opens with the TIFF reader."""
     preview = _raw_preview(handle)
@@ -334,7 +341,7 @@ def _decode_raw(handle, path, min_size: int | None) -> Image.Image:
         raise ImageLoadError(path, "RAW file without a preview this version can read") from exc
 
 
-def _raw_preview(handle) -> io.BytesIO | Image.Image | None:
+def _raw_preview(handle: BinaryIO) -> io.BytesIO | Image.Image | None:
     try:
         import rawpy
     except ImportError:  # pragma: no cover - declared dependency
@@ -344,6 +351,7 @@ def _raw_preview(handle) -> io.BytesIO | Image.Image | None:
             thumb = raw.extract_thumb()
     except (rawpy.LibRawError, ValueError, OSError):
         return None
+    data: Any = thumb.data  # JPEG bytes, or an RGB array (a bitmap thumbnail)
     if thumb.format == rawpy.ThumbFormat.JPEG:
-        return io.BytesIO(thumb.data)
-    return to_rgb(Image.fromarray(thumb.data))
+        return io.BytesIO(data)
+    return to_rgb(Image.fromarray(data))
