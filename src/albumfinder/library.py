@@ -31,7 +31,6 @@ from albumfinder.report import (
     IndexProgress,
     IndexReport,
     ModelRow,
-    QueryPhotos,
     SearchHit,
     Skipped,
 )
@@ -39,10 +38,12 @@ from albumfinder.scan import (
     NOT_UTF8,
     OUTPUT_MARKER,
     Under,
+    expand_queries,
     is_storable_name,
     is_under,
     normalize_path,
     root_problem,
+    same_folder_in,
     scan,
     under,
 )
@@ -106,7 +107,7 @@ class Library:
             raise PermissionError(f"Cannot read the folder {path} (permission denied)")
         if not is_storable_name(path):
             raise ValueError(f"Cannot add {path}: {NOT_UTF8}")
-        same = self._same_folder_as(path)
+        same = same_folder_in(path, self.store.folders())
         if same is not None:
             raise ValueError(
                 f"Cannot add {path}: it is {same}, already in the album under that name "
@@ -114,36 +115,6 @@ class Library:
             )
         self.store.add_folder(path)
         return path
-
-    def _same_folder_as(self, path: str) -> str | None:
-        """How the album already spells ``path`` when it holds the same folder (same device
-        and inode) under another name, itself or inside an album folder; else None.
-        Both spellings would index every photo twice, and rescans would swap them."""
-        album = self.store.folders()
-        if any(is_under(path, folder) for folder in album):
-            return None  # spelled as the album spells it: its photos are the same rows
-        identities: dict[tuple[int, int], str] = {}
-        for folder in album:
-            try:
-                info = os.stat(folder)
-            except OSError:
-                continue  # unplugged: nothing to compare with
-            identities[(info.st_dev, info.st_ino)] = folder
-        inner: list[str] = []
-        candidate = os.path.realpath(path)
-        while True:
-            try:
-                info = os.stat(candidate)
-            except OSError:
-                return None
-            known = identities.get((info.st_dev, info.st_ino))
-            if known is not None:
-                return os.path.join(known, *reversed(inner))
-            parent = os.path.dirname(candidate)
-            if parent == candidate:
-                return None
-            inner.append(os.path.basename(candidate))
-            candidate = parent
 
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Forget a folder and the vectors of photos no other album folder holds."""
@@ -369,34 +340,8 @@ class Library:
         """The file that keeps a folder of result pictures out of every scan."""
         return Path(folder) / OUTPUT_MARKER
 
-    @staticmethod
-    def expand_queries(items: Sequence[str], what: str = "query") -> QueryPhotos:
-        """The photos ``items`` stand for: files as given, folders' photos found recursively.
-
-        Each item that stands for no photo (missing, a broken link, a folder without photos)
-        gets its own reason; the others still count. Nothing slow happens here (no model, no
-        index), so a typo costs nothing.
-        """
-        found = QueryPhotos()
-        for item in items:
-            path = normalize_path(item)
-            if os.path.isdir(path):
-                scanned = scan([path])
-                problems = [Skipped(p, r) for p, r in sorted(scanned.problems.items())]
-                found.skipped += problems
-                if not scanned.files:
-                    more = f" ({len(problems)} could not be read, see below)" if problems else ""
-                    found.failed.append(Skipped(path, f"no photos in the folder {path}{more}"))
-                for photo in sorted(scanned.files):
-                    found.photos.append(photo)
-                    found.found_in[photo] = path
-            elif os.path.exists(path):
-                found.photos.append(path)
-            elif os.path.islink(path):
-                found.failed.append(Skipped(path, f"{what} is a broken symbolic link: {path}"))
-            else:
-                found.failed.append(Skipped(path, f"{what} not found: {path}"))
-        return found
+    #: the photos some query items stand for, each item without one with its reason
+    expand_queries = staticmethod(expand_queries)
 
     def status(self, model: str | None = None) -> AlbumStatus:
         """The album at a glance, for the vectors of ``model`` (None: the model with the most
@@ -424,25 +369,7 @@ class Library:
     @staticmethod
     def models(model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
         """Every model: the listed ones first, in the order the faces offer them."""
-        listed = registry.LISTED_MODELS
-        names = [*listed, *(name for name in registry.MODELS if name not in listed)]
-        rows = []
-        for spec in map(registry.get_spec, names):
-            found = weights.find_weights(spec, model_path)
-            url = weights.download_url(spec)
-            rows.append(
-                ModelRow(
-                    name=spec.name,
-                    title=spec.title,
-                    dim=spec.dim,
-                    weights_present=found is not None,
-                    download_bytes=spec.weights_bytes if url else None,
-                    listed=spec.name in listed,
-                    weights_path=str(found) if found is not None else None,
-                    download_url=url,
-                )
-            )
-        return rows
+        return loading.model_rows(model_path)
 
     @staticmethod
     def default_model(model_path: str | os.PathLike[str] | None = None) -> tuple[str, str | None]:

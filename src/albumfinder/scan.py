@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from albumfinder.images import NOT_REGULAR_FILE, is_photo_name, is_raw_name
+from albumfinder.report import QueryPhotos, Skipped
 
 _INT64_MAX = 2**63 - 1
 
@@ -249,3 +250,62 @@ def _reason(exc: OSError, is_symlink: bool = False) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied"
     return f"could not read ({exc.strerror or exc})"
+
+
+def same_folder_in(path: str, album: Sequence[str]) -> str | None:
+    """How the album already spells ``path`` when it holds the same folder (same device
+    and inode) under another name, itself or inside an album folder; else None.
+    Both spellings would index every photo twice, and rescans would swap them."""
+    if any(is_under(path, folder) for folder in album):
+        return None  # spelled as the album spells it: its photos are the same rows
+    identities: dict[tuple[int, int], str] = {}
+    for folder in album:
+        try:
+            info = os.stat(folder)
+        except OSError:
+            continue  # unplugged: nothing to compare with
+        identities[(info.st_dev, info.st_ino)] = folder
+    inner: list[str] = []
+    candidate = os.path.realpath(path)
+    while True:
+        try:
+            info = os.stat(candidate)
+        except OSError:
+            return None
+        known = identities.get((info.st_dev, info.st_ino))
+        if known is not None:
+            return os.path.join(known, *reversed(inner))
+        parent = os.path.dirname(candidate)
+        if parent == candidate:
+            return None
+        inner.append(os.path.basename(candidate))
+        candidate = parent
+
+
+def expand_queries(items: Sequence[str], what: str = "query") -> QueryPhotos:
+    """The photos ``items`` stand for: files as given, folders' photos found recursively.
+
+    Each item that stands for no photo (missing, a broken link, a folder without photos)
+    gets its own reason; the others still count. Nothing slow happens here (no model, no
+    index), so a typo costs nothing.
+    """
+    found = QueryPhotos()
+    for item in items:
+        path = normalize_path(item)
+        if os.path.isdir(path):
+            scanned = scan([path])
+            problems = [Skipped(p, r) for p, r in sorted(scanned.problems.items())]
+            found.skipped += problems
+            if not scanned.files:
+                more = f" ({len(problems)} could not be read, see below)" if problems else ""
+                found.failed.append(Skipped(path, f"no photos in the folder {path}{more}"))
+            for photo in sorted(scanned.files):
+                found.photos.append(photo)
+                found.found_in[photo] = path
+        elif os.path.exists(path):
+            found.photos.append(path)
+        elif os.path.islink(path):
+            found.failed.append(Skipped(path, f"{what} is a broken symbolic link: {path}"))
+        else:
+            found.failed.append(Skipped(path, f"{what} not found: {path}"))
+    return found

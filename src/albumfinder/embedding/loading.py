@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
 from albumfinder.errors import Hint, WeightsError
-from albumfinder.models.registry import MODELS, ModelSpec, get_spec
+from albumfinder.models.registry import LISTED_MODELS, MODELS, ModelSpec, get_spec
 from albumfinder.models.weights import download_url, download_weights, find_weights
+from albumfinder.report import ModelRow
 
 if TYPE_CHECKING:
     from albumfinder.embedding.embedder import Embedder
@@ -173,6 +174,29 @@ def load_embedder(
         path = download_weights(spec, progress=progress, should_stop=should_stop)
     model = build_model(spec, load_state_dict(spec, path))
     return Embedder(spec, model, device=device, precision=chosen)
+
+
+def model_rows(model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
+    """Every model with whether its weights are here: the listed ones first, in the order
+    the faces offer them."""
+    listed = LISTED_MODELS
+    rows = []
+    for spec in map(get_spec, [*listed, *(name for name in MODELS if name not in listed)]):
+        found = find_weights(spec, model_path)
+        url = download_url(spec)
+        rows.append(
+            ModelRow(
+                name=spec.name,
+                title=spec.title,
+                dim=spec.dim,
+                weights_present=found is not None,
+                download_bytes=spec.weights_bytes if url else None,
+                listed=spec.name in listed,
+                weights_path=str(found) if found is not None else None,
+                download_url=url,
+            )
+        )
+    return rows
 
 
 _CACHE: dict[tuple[Any, ...], Embedder] = {}
