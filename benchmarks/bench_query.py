@@ -59,6 +59,7 @@ def fill_index(library: Library, root: Path, count: int, model_key: str, dim: in
             library.store.record_batch(model_key, batch, [])
             batch = []
     library.store.record_batch(model_key, batch, [])
+    library.add_folder(root)  # album searches look under the album's folders only
 
 
 GUI_CHILD = r"""
