@@ -11,10 +11,11 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from albumfinder import __version__, runtime
-from albumfinder.cli.output import UsageError, emit_json, error_text, fail, say
+from albumfinder.cli.output import UsageError, emit_json, error_text, fail, say, start_run
 from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
@@ -184,6 +185,7 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Sequence[str] | None = None) -> int:
     runtime.tune_process()  # before torch is imported
     argv = list(sys.argv[1:] if argv is None else argv)
+    start_run()
     wants_json = "--json" in argv
     try:
         if argv and argv[0] in SUBCOMMANDS:
@@ -214,3 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         indexes = args.command == "index" or (args.command == "" and not args.disable_cache)
         text = "interrupted; what was indexed so far is kept" if indexes else "interrupted"
         return fail(args, text, status=130)
+    except Exception as exc:
+        if not args.json:
+            raise  # a bug: the traceback, as Python prints it
+        traceback.print_exc(file=sys.stderr)  # and still the one JSON object on stdout
+        return fail(args, f"unexpected error: {type(exc).__name__}: {exc}")
