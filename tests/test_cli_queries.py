@@ -284,3 +284,27 @@ def test_a_seed_search_whose_model_fails_while_indexing_gives_each_query_its_rea
         {"query": str(query), "error": f"{query} was not searched: the search stopped"}
     ]
     assert "not a PyTorch weights file (damaged" in data["error"]
+
+
+@pytest.mark.parametrize("contents", ["empty", "unreadable"])
+def test_a_seed_search_of_a_folder_with_no_photos_is_an_error(tmp_path, capsys, album, contents):
+    _, query = album
+    database = tmp_path / "nothing here"
+    database.mkdir()
+    if contents == "unreadable":
+        (database / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    argv = ["-q", str(query), "-d", str(database), "--model", "builtin"]
+    argv += ["-o", str(tmp_path / "out")]
+    assert main([*argv, "--json"]) == 1
+    data = _one_json_object(capsys.readouterr().out)
+    assert data["queries"] == []
+    if contents == "empty":
+        assert data["error"] == f"no photos in {database}: nothing to compare with"
+    else:
+        assert data["error"].startswith(f"no photo in {database} could be indexed (1 could not")
+        assert [s["path"] for s in data["skipped"]] == [str(database / "broken.jpg")]
+
+    assert main(argv) == 1  # the table: no "(no indexed photos to compare with)", exit 0
+    captured = capsys.readouterr()
+    assert "no indexed photos to compare with" not in captured.out
+    assert "albumfinder-cli: error: no photo" in captured.err

@@ -191,10 +191,14 @@ class Library:
 
     def album_photo_count(self, model_key: str) -> int:
         """Photos of the album's folders that have a vector of ``model_key``."""
-        album = self.folders()
-        if not album:
+        return self.indexed_count(model_key, self.folders())
+
+    def indexed_count(self, model_key: str, folders: Sequence[str | os.PathLike[str]]) -> int:
+        """Photos under ``folders`` (album folders or not) that have a vector of
+        ``model_key``: what a search there can compare with."""
+        if not folders:
             return 0
-        rows = self.vectors(model_key).rows_under(album)
+        rows = self.vectors(model_key).rows_under([normalize_path(f) for f in folders])
         return len(rows) if rows is not None else 0
 
     def forget(self, folder: str | os.PathLike[str]) -> int:

@@ -74,6 +74,10 @@ def run_seed(args: argparse.Namespace) -> int:
             new, old = split_skips(indexed, known)
             answers.skipped = new + plan.skipped + old
             answers.known_skips = len(old)
+            if not library.indexed_count(model.model_key, [database]):
+                answers.errors.append(_nothing_indexed(database, len(new) + len(old)))
+                answers.failed = plan.failed
+                return report(args, answers)
 
             def search(query: str) -> list[SearchHit]:
                 return library.search(  # the model loads if a query needs it
@@ -91,6 +95,16 @@ def run_seed(args: argparse.Namespace) -> int:
             search_each(plan, answers, search, after_each=picture)
     answers.failed = plan.failed + answers.failed
     return report(args, answers)
+
+
+def _nothing_indexed(database: str, skipped: int) -> str:
+    """Why a seed search has nothing to compare its queries with."""
+    if skipped:
+        return (
+            f"no photo in {database} could be indexed ({skipped} could not be read, see the "
+            "skipped list): nothing to compare with"
+        )
+    return f"no photos in {database}: nothing to compare with"
 
 
 def output_model_name(model: LazyEmbedder) -> str:
