@@ -81,12 +81,9 @@ class Library:
         whether the album's folder list survived decides what they have to do."""
         if self.recovered_from is None:
             return None
-        said = (
-            f"The index was damaged, so it was moved aside to {self.recovered_from} and a new "
-            "one was started."
-        )
+        said = f"The index was damaged, so it was moved aside to {self.recovered_from} and rebuilt."
         if self.folders():
-            return f"{said} Your folders are indexed again in the background."
+            return f"{said} Your folders were kept; their photos will be indexed again."
         return f"{said} Its list of folders could not be recovered: add your folders again."
 
     def close(self) -> None:
