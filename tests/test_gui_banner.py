@@ -249,7 +249,8 @@ MARKUP_FOLDER = "<h1>ALL PHOTOS DELETED"  # a folder name: no "/" in it
 def _as_shown(text: str, text_format=Qt.TextFormat.AutoText) -> str:
     """What a user reads where Qt shows ``text`` in ``text_format`` (a tooltip is always
     AutoText): Qt renders what looks like rich text as HTML."""
-    from PySide6.QtGui import Qt as QtGui, QTextDocument
+    from PySide6.QtGui import Qt as QtGui
+    from PySide6.QtGui import QTextDocument
 
     rich = text_format == Qt.TextFormat.RichText or (
         text_format == Qt.TextFormat.AutoText and QtGui.mightBeRichText(text)
