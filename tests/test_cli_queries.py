@@ -308,3 +308,13 @@ def test_a_seed_search_of_a_folder_with_no_photos_is_an_error(tmp_path, capsys, 
     captured = capsys.readouterr()
     assert "no indexed photos to compare with" not in captured.out
     assert "albumfinder-cli: error: no photo" in captured.err
+
+
+def test_the_precision_help_says_what_auto_picks(capsys):
+    """The help matches resolve_precision: int8 only with int8 dot products, else fp32."""
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "else int8" not in text
+    assert "int8 where the CPU has int8 dot products (x86 VNNI)" in text
+    assert "else (a plain AVX2 CPU, Arm) fp32" in text

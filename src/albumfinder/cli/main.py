@@ -69,8 +69,8 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         "--precision",
         default="auto",
         choices=PRECISIONS,
-        help="default auto: fp16 on GPUs; for DINOv2 on CPUs bf16 where native, else int8; "
-        "else fp32",
+        help="default auto: fp16 on GPUs; for DINOv2 on CPUs bf16 where native, int8 where "
+        "the CPU has int8 dot products (x86 VNNI); else (a plain AVX2 CPU, Arm) fp32",
     )
 
 
