@@ -35,8 +35,8 @@ TOOL_TIMEOUT_S = 5
 #: TOOL_TIMEOUT_S on the GUI thread, so a type is looked up once, not on every Open
 ANSWER_REUSE_S = 300.0
 #: what the desktop's answers depend on besides the question
-_XDG_ENV = ("HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS", "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS")
-_XDG_ENV += ("XDG_CURRENT_DESKTOP",)
+_XDG_ENV: tuple[str, ...] = ("HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS", "XDG_CONFIG_HOME")
+_XDG_ENV += ("XDG_CONFIG_DIRS", "XDG_CURRENT_DESKTOP")
 _answers: dict[tuple[tuple[str, ...], tuple[str | None, ...]], tuple[float, str | None]] = {}
 
 
