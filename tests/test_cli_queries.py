@@ -221,3 +221,100 @@ def test_a_rescan_prints_only_new_skips_and_counts_the_rest(tmp_path, capsys, al
     assert "2 photos skipped as in earlier runs (list them: albumfinder-cli status)." in second
     report = run_json(capsys, "index", "--model", "builtin", "--json")
     assert len(report["skipped"]) == 3  # JSON lists them all
+
+
+def test_a_model_that_fails_to_load_after_answers_keeps_them(tmp_path, capsys, album):
+    """DINOv2 from a file damaged after indexing: the album photo is answered from its
+    stored vector, then the photo that needs the model cannot be searched. The answer given
+    stays, the error is added, and the query gets its own reason."""
+    from helpers_models import save_dinov2_checkpoint
+
+    folder, query = album
+    weights = save_dinov2_checkpoint(tmp_path / "weights" / "dinov2_vits14_pretrain.pth")
+    model = ["--model", "dinov2-small", "-p", str(weights)]
+    run_json(capsys, "index", str(folder), *model, "--json")
+    weights.write_bytes(b"\x80\x02 overwritten" * 1000)
+    indexed = folder / "photo_003.jpg"
+
+    assert main(["search", str(indexed), str(query), *model, "--json"]) == 1
+    captured = capsys.readouterr()
+    data = _one_json_object(captured.out)
+    [answered] = data["queries"]
+    assert answered["query"] == str(indexed) and len(answered["results"]) == 5
+    assert data["failed"] == [
+        {"query": str(query), "error": f"{query} was not searched: the search stopped"}
+    ]
+    assert "not a PyTorch weights file (damaged" in data["error"]
+
+    assert main(["search", str(indexed), str(query), *model]) == 1  # the table too
+    captured = capsys.readouterr()
+    assert f"Query: {indexed}" in captured.out and "photo_" in captured.out
+    assert "Traceback" not in captured.err and "damaged" in captured.err
+
+
+def test_an_unexpected_error_with_json_is_still_one_json_object(tmp_path, capsys, monkeypatch):
+    import os
+
+    def broken_listing(*_args, **_kwargs):  # the OS boundary fails in a way nobody planned
+        raise RuntimeError("the file system went away")
+
+    folder = tmp_path / "Pictures"
+    make_album(folder, 1)
+    monkeypatch.setattr(os, "scandir", broken_listing)
+    assert main(["index", str(folder), "--model", "builtin", "--json"]) == 1
+    captured = capsys.readouterr()
+    data = _one_json_object(captured.out)
+    assert data["error"] == "unexpected error: RuntimeError: the file system went away"
+    assert "Traceback" in captured.err
+
+
+def test_a_seed_search_whose_model_fails_while_indexing_gives_each_query_its_reason(
+    tmp_path, capsys, album
+):
+    from helpers_models import save_dinov2_checkpoint
+
+    folder, query = album
+    weights = save_dinov2_checkpoint(tmp_path / "weights" / "dinov2_vits14_pretrain.pth")
+    weights.write_bytes(b"\x80\x02 damaged" * 1000)
+    argv = ["-q", str(query), "-d", str(folder), "--model", "dinov2-small", "-p", str(weights)]
+    assert main([*argv, "-o", str(tmp_path / "out"), "--json"]) == 1
+    data = _one_json_object(capsys.readouterr().out)
+    assert data["queries"] == []
+    assert data["failed"] == [
+        {"query": str(query), "error": f"{query} was not searched: the search stopped"}
+    ]
+    assert "not a PyTorch weights file (damaged" in data["error"]
+
+
+@pytest.mark.parametrize("contents", ["empty", "unreadable"])
+def test_a_seed_search_of_a_folder_with_no_photos_is_an_error(tmp_path, capsys, album, contents):
+    _, query = album
+    database = tmp_path / "nothing here"
+    database.mkdir()
+    if contents == "unreadable":
+        (database / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    argv = ["-q", str(query), "-d", str(database), "--model", "builtin"]
+    argv += ["-o", str(tmp_path / "out")]
+    assert main([*argv, "--json"]) == 1
+    data = _one_json_object(capsys.readouterr().out)
+    assert data["queries"] == []
+    if contents == "empty":
+        assert data["error"] == f"no photos in {database}: nothing to compare with"
+    else:
+        assert data["error"].startswith(f"no photo in {database} could be indexed (1 could not")
+        assert [s["path"] for s in data["skipped"]] == [str(database / "broken.jpg")]
+
+    assert main(argv) == 1  # the table: no "(no indexed photos to compare with)", exit 0
+    captured = capsys.readouterr()
+    assert "no indexed photos to compare with" not in captured.out
+    assert "albumfinder-cli: error: no photo" in captured.err
+
+
+def test_the_precision_help_says_what_auto_picks(capsys):
+    """The help matches resolve_precision: int8 only with int8 dot products, else fp32."""
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "else int8" not in text
+    assert "int8 where the CPU has int8 dot products (x86 VNNI)" in text
+    assert "else (a plain AVX2 CPU, Arm) fp32" in text

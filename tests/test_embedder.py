@@ -15,7 +15,14 @@ import torch
 from PIL import Image
 
 from albumfinder import paths
-from albumfinder.embedding.device import cpu_has_bf16, pick_device, resolve_precision, usable_cores
+from albumfinder.embedding.device import (
+    cpu_flags,
+    cpu_has_bf16,
+    cpu_has_int8_dot,
+    pick_device,
+    resolve_precision,
+    usable_cores,
+)
 from albumfinder.embedding.embedder import Embedder
 from albumfinder.embedding.loading import default_model_name, load_embedder
 from albumfinder.errors import Hint
@@ -216,6 +223,25 @@ def test_precision_choices(monkeypatch, tmp_path, kind, dinov2_auto):
         resolve_precision("int8", "cuda", dinov2)
     with pytest.raises(ValueError, match="unknown precision"):
         resolve_precision("fp8", "cpu", dinov2)
+
+
+# An Arm server (Neoverse V1) as Linux reports it: a "Features" line, no "flags" line.
+ARM_CPUINFO = (
+    "processor\t: 0\nBogoMIPS\t: 2100.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 "
+    "crc32 atomics fphp asimdhp cpuid asimdrdm jscvt fcma lrcpc dcpop sha3 sm3 sm4 asimddp "
+    "sha512 sve asimdfhm dit uscat ilrcpc flagm ssbs paca pacg dcpodp svei8mm svebf16 i8mm "
+    "bf16 dgh rng\nCPU implementer\t: 0x41\nCPU part\t: 0xd40\n"
+)
+
+
+def test_an_arm_cpu_is_read_from_its_features_line_and_runs_fp32(monkeypatch, tmp_path):
+    """Arm's dot product and bf16 were not measured with torch's Arm kernels: fp32."""
+    cpuinfo = tmp_path / "cpuinfo-arm"
+    cpuinfo.write_text(ARM_CPUINFO)
+    monkeypatch.setenv("ALBUMFINDER_CPUINFO", str(cpuinfo))
+    assert {"asimddp", "bf16", "i8mm"} <= cpu_flags()
+    assert not cpu_has_bf16() and not cpu_has_int8_dot()
+    assert resolve_precision("auto", "cpu", get_spec("dinov2-small")) == "fp32"
 
 
 def test_no_cpuinfo_means_no_native_low_precision(monkeypatch, tmp_path):

@@ -241,3 +241,83 @@ def test_removing_a_folder_takes_its_photos_and_counts_out_at_once(qtbot, window
     assert window.status_label.text() == f"Removed {drop} from the album"
     assert f"{len(window.strip.paths())} most alike" in window.results_note.text()
     qtbot.waitUntil(lambda: window.engine.library.folders() == [str(keep)], timeout=10_000)
+
+
+MARKUP_FOLDER = "<h1>ALL PHOTOS DELETED"  # a folder name: no "/" in it
+
+
+def _as_shown(text: str, text_format=Qt.TextFormat.AutoText) -> str:
+    """What a user reads where Qt shows ``text`` in ``text_format`` (a tooltip is always
+    AutoText): Qt renders what looks like rich text as HTML."""
+    from PySide6.QtGui import Qt as QtGui
+    from PySide6.QtGui import QTextDocument
+
+    rich = text_format == Qt.TextFormat.RichText or (
+        text_format == Qt.TextFormat.AutoText and QtGui.mightBeRichText(text)
+    )
+    if not rich:
+        return text
+    document = QTextDocument()
+    document.setHtml(text)
+    return document.toPlainText()
+
+
+def test_markup_in_folder_and_file_names_is_shown_as_text_everywhere(qtbot, window, tmp_path):
+    """Status line, folder and result tooltips, the Skipped dialog: each shows a folder
+    named like markup as it is named (issue 10.8)."""
+    album = tmp_path / MARKUP_FOLDER
+    make_album(album, 3)
+    (album / "<b>broken.jpg").write_bytes(b"not a photo")
+    index_folder(qtbot, window, album)
+    item = window.library_panel.item_for(str(album))
+    assert _as_shown(item.toolTip()).startswith(f"{album}\n3 indexed")
+
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as found:
+        drop_files(window.drop_zone, album / "photo_000.jpg")
+    first = window.strip.item(0)
+    assert _as_shown(first.toolTip()) == (
+        f"{found.args[0][0].path}\nSimilarity {round(found.args[0][0].score * 100)}%"
+    )
+
+    window.show_skipped()
+    qtbot.waitUntil(lambda: getattr(window, "skipped_dialog", None) is not None, timeout=30_000)
+    row = window.skipped_dialog.tree.topLevelItem(0)
+    assert _as_shown(row.toolTip(0)) == str(album / "<b>broken.jpg")
+    window.skipped_dialog.reject()
+
+    window.remove_folder(str(album))
+    label = window.status_label
+    assert _as_shown(label.text(), label.textFormat()) == f"Removed {album} from the album"
+
+
+def test_markup_in_error_texts_is_shown_as_text_in_dialogs(qtbot, window, tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QLabel
+
+    from albumfinder.gui import app, crash
+    from albumfinder.gui.model_dialog import WeightsDialog
+
+    hostile = tmp_path / MARKUP_FOLDER / "index.sqlite3"
+    seen: list[str] = []
+
+    def read_and_close() -> None:
+        box = QApplication.activeModalWidget()
+        seen.extend(_as_shown(lb.text(), lb.textFormat()) for lb in box.findChildren(QLabel))
+        box.done(0)
+
+    QTimer.singleShot(0, read_and_close)
+    app._say_not_opened(OSError(f"cannot open {hostile}"))
+    assert any(f"cannot open {hostile}" in text for text in seen), seen
+
+    seen.clear()
+    QTimer.singleShot(0, read_and_close)
+    crash.CrashHandler().show(f"ValueError: {MARKUP_FOLDER}", str(hostile))
+    assert any(f"ValueError: {MARKUP_FOLDER}" in text for text in seen), seen
+    assert any(str(hostile) in text for text in seen), seen
+
+    dialog = WeightsDialog(window.engine, "dinov2-small", window)
+    qtbot.addWidget(dialog)
+    chosen = tmp_path / MARKUP_FOLDER / "weights.pth"
+    dialog.accept_file(str(chosen))
+    status = dialog.status
+    assert str(chosen) in _as_shown(status.text(), status.textFormat())

@@ -15,9 +15,9 @@ from albumfinder.gui.model_dialog import WeightsDialog
 from albumfinder.gui.settings import Settings
 from albumfinder.models import get_spec
 
-from gui_support import index_folder
+from gui_support import drop_files, index_folder
 from helpers_models import save_dinov2_checkpoint
-from photo_factory import make_album
+from photo_factory import make_album, make_photo
 
 SMALL = get_spec("dinov2-small")
 NO_CONNECTION = "No internet connection: could not reach the download server"
@@ -82,6 +82,68 @@ def test_a_damaged_remembered_file_is_forgotten_and_the_dialog_comes_back(qtbot,
     _choose_in_combo(window, "dinov2-small")  # again: the dialog, not the same error
     qtbot.waitUntil(lambda: window.weights_dialog is not dialog, timeout=5_000)
     assert window.weights_dialog.isVisible()
+    window.weights_dialog.reject()
+
+
+def _weights_dialog_shown(window) -> bool:
+    dialog = getattr(window, "weights_dialog", None)
+    return dialog is not None and dialog.isVisible()
+
+
+def test_a_damaged_remembered_file_is_found_when_there_is_nothing_to_embed(qtbot, window, tmp_path):
+    """An empty album embeds nothing, so indexing never needs the model: the weights are
+    still tried before the switch, and fail here, not at every later search."""
+    damaged = tmp_path / "Downloads" / SMALL.weights_filename
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"\x80\x02 half a download" * 1000)
+    window.settings.set_model_path("dinov2-small", str(damaged))
+    switched: list[str] = []
+    window.engine.modelChanged.connect(switched.append)
+
+    _choose_in_combo(window, "dinov2-small")
+    qtbot.waitUntil(lambda: _weights_dialog_shown(window), timeout=60_000)
+    assert window.settings.model_path("dinov2-small") is None  # forgotten
+    assert "damaged" in window.weights_dialog.status.text()
+    assert window.engine.model == "builtin" and switched == []
+    window.weights_dialog.reject()
+    assert window.model_combo.currentData() == "builtin"
+
+
+def test_weights_damaged_after_indexing_answer_album_photos_and_bring_the_dialog_back(
+    qtbot, window, tmp_path
+):
+    """DINOv2 in use, its file damaged since: a search of an album photo needs no model
+    (its stored vector answers); one that needs the model brings the weights dialog
+    back, and so does choosing the model again when the album is indexed for it."""
+    album = tmp_path / "album"
+    make_album(album, 3)
+    index_folder(qtbot, window, album)
+    hub = save_dinov2_checkpoint(paths.torch_hub_checkpoints_dir() / SMALL.weights_filename)
+    switched: list[str] = []
+    window.engine.modelChanged.connect(switched.append)
+    window.select_model("dinov2-small")
+    qtbot.waitUntil(lambda: switched == ["dinov2-small"], timeout=120_000)
+    hub.write_bytes(b"\x80\x02 overwritten" * 1000)  # damaged on disk since
+
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as indexed:
+        drop_files(window.drop_zone, album / "photo_001.jpg")
+    assert indexed.args[0]  # answered
+    assert not _weights_dialog_shown(window)  # the model was never loaded
+
+    outside = tmp_path / "query.jpg"
+    make_photo(101).save(outside, quality=90)
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as needs_model:
+        drop_files(window.drop_zone, outside)
+    assert needs_model.args[0] is None
+    qtbot.waitUntil(lambda: _weights_dialog_shown(window), timeout=10_000)
+    assert "damaged" in window.weights_dialog.status.text()
+    window.weights_dialog.reject()
+
+    window.select_model("builtin")
+    qtbot.waitUntil(lambda: switched[-1:] == ["builtin"], timeout=60_000)
+    _choose_in_combo(window, "dinov2-small")  # indexed for it already: nothing to embed
+    qtbot.waitUntil(lambda: _weights_dialog_shown(window), timeout=60_000)
+    assert window.engine.model == "builtin" and switched[-1] == "builtin"
     window.weights_dialog.reject()
 
 

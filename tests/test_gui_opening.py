@@ -219,3 +219,30 @@ def test_a_desktop_where_album_finder_is_the_default_opens_the_other_viewer(
     # gio launch starts the viewer in the background
     qtbot.waitUntil(lambda: marker.exists() and bool(marker.read_text().strip()), timeout=10_000)
     assert marker.read_text().strip() == str(photo)
+
+
+def test_opening_photos_of_one_type_asks_the_desktop_once(tmp_path, monkeypatch, opened, xdg_home):
+    """``xdg-mime`` and ``gio mime`` run on the GUI thread with 5 s timeouts: a second Open
+    of the same type reuses their answers (the OS boundary, subprocess, is counted)."""
+    asked: list[tuple[str, ...]] = []
+
+    def desktop_tools(args, **_kwargs):
+        asked.append(tuple(args[:2]))
+        out = (
+            "albumfinder.desktop\n"
+            if args[0] == "xdg-mime"
+            else ("Registered applications:\n\talbumfinder.desktop\n\tviewer.desktop\n")
+        )
+        return subprocess.CompletedProcess(args, 0, stdout=out, stderr="")
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(subprocess, "run", desktop_tools)
+    monkeypatch.setattr(subprocess, "Popen", lambda args, **_kw: started.append(list(args)))
+    _desktop_entry(xdg_home["XDG_DATA_HOME"] / "applications", "viewer.desktop", "viewer %f")
+    photos = make_album(tmp_path / "album", 2)
+    for photo in photos:
+        assert reveal.open_file(str(photo), platform="linux") is True
+    assert asked == [("xdg-mime", "query"), ("gio", "mime")]  # once for both photos
+    assert [args[-1] for args in started] == [str(p) for p in photos]  # each one opened
+    assert opened[0] == []

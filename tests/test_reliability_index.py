@@ -104,6 +104,9 @@ def test_corrupt_index_is_moved_aside_rebuilt_from_the_photos_and_the_user_told(
     aside = re.compile(r"index\.sqlite3\.corrupt-\d{8}-\d{6}")  # with a timestamp
     [moved] = [p for p in index.parent.iterdir() if aside.fullmatch(p.name)]
     assert str(moved) in told[0] and "rebuilt" in told[0]
+    # what to do next, in the window's words: nothing, or add the folders again
+    assert ("add your folders again" in told[0]) != folders_survive, told[0]
+    assert ("their photos will be indexed again" in told[0]) == folders_survive, told[0]
     assert moved.read_bytes() == damaged  # kept as it was
     if folders_survive:  # the album's folder list was read back from the damaged copy
         assert status == 0, captured.err

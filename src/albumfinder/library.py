@@ -82,12 +82,9 @@ class Library:
         whether the album's folder list survived decides what they have to do."""
         if self.recovered_from is None:
             return None
-        said = (
-            f"The index was damaged, so it was moved aside to {self.recovered_from} and a new "
-            "one was started."
-        )
+        said = f"The index was damaged, so it was moved aside to {self.recovered_from} and rebuilt."
         if self.folders():
-            return f"{said} Your folders are indexed again in the background."
+            return f"{said} Your folders were kept; their photos will be indexed again."
         return f"{said} Its list of folders could not be recovered: add your folders again."
 
     def close(self) -> None:
@@ -162,10 +159,14 @@ class Library:
 
     def album_photo_count(self, model_key: str) -> int:
         """Photos of the album's folders that have a vector of ``model_key``."""
-        album = self.folders()
-        if not album:
+        return self.indexed_count(model_key, self.folders())
+
+    def indexed_count(self, model_key: str, folders: Sequence[str | os.PathLike[str]]) -> int:
+        """Photos under ``folders`` (album folders or not) that have a vector of
+        ``model_key``: what a search there can compare with."""
+        if not folders:
             return 0
-        rows = self.vectors(model_key).rows_under(album)
+        rows = self.vectors(model_key).rows_under([normalize_path(f) for f in folders])
         return len(rows) if rows is not None else 0
 
     def forget(self, folder: str | os.PathLike[str]) -> int:

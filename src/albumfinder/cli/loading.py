@@ -69,11 +69,9 @@ def open_library(path: str | os.PathLike[str] | None = None) -> Library:
     from albumfinder.library import Library
 
     library = Library(path)
-    if library.recovered_from is not None:
-        say(
-            f"The index was damaged and has been rebuilt; the damaged copy was kept as "
-            f"{library.recovered_from}. Photos will be indexed again."
-        )
+    note = library.recovery_note()  # the same words as the window's
+    if note is not None:
+        say(note)
     return library
 
 

@@ -11,10 +11,11 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from albumfinder import __version__, runtime
-from albumfinder.cli.output import UsageError, emit_json, error_text, fail, say
+from albumfinder.cli.output import UsageError, emit_json, error_text, fail, say, start_run
 from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
@@ -68,8 +69,8 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         "--precision",
         default="auto",
         choices=PRECISIONS,
-        help="default auto: fp16 on GPUs; for DINOv2 on CPUs bf16 where native, else int8; "
-        "else fp32",
+        help="default auto: fp16 on GPUs; for DINOv2 on CPUs bf16 where native, int8 where "
+        "the CPU has int8 dot products (x86 VNNI); else (a plain AVX2 CPU, Arm) fp32",
     )
 
 
@@ -184,6 +185,7 @@ def _command(name: str) -> Callable[[argparse.Namespace], int]:
 def main(argv: Sequence[str] | None = None) -> int:
     runtime.tune_process()  # before torch is imported
     argv = list(sys.argv[1:] if argv is None else argv)
+    start_run()
     wants_json = "--json" in argv
     try:
         if argv and argv[0] in SUBCOMMANDS:
@@ -214,3 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         indexes = args.command == "index" or (args.command == "" and not args.disable_cache)
         text = "interrupted; what was indexed so far is kept" if indexes else "interrupted"
         return fail(args, text, status=130)
+    except Exception as exc:
+        if not args.json:
+            raise  # a bug: the traceback, as Python prints it
+        traceback.print_exc(file=sys.stderr)  # and still the one JSON object on stdout
+        return fail(args, f"unexpected error: {type(exc).__name__}: {exc}")

@@ -23,9 +23,20 @@ class UsageError(Exception):
     """A command line argparse refuses (exit status 2)."""
 
 
+class _Stdout:
+    """Whether this run has printed its JSON object yet (there is only one)."""
+
+    json_sent = False
+
+
+def start_run() -> None:
+    _Stdout.json_sent = False
+
+
 def emit_json(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+    _Stdout.json_sent = True
 
 
 def say(text: str) -> None:
@@ -53,7 +64,7 @@ def error_text(error: AlbumFinderError) -> str:
 def fail(args: argparse.Namespace, text: str, status: int = 1) -> int:
     """One error line on stderr; with ``--json`` also the one JSON object on stdout."""
     say(f"albumfinder-cli: error: {text}" if status == 1 else f"albumfinder-cli: {text}.")
-    if getattr(args, "json", False):
+    if getattr(args, "json", False) and not _Stdout.json_sent:
         emit_json({"error": text})
     return status
 

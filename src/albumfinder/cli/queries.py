@@ -6,9 +6,9 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from albumfinder.cli.output import Answers, failure, report
+from albumfinder.cli.output import Answers, error_text, failure, report
 from albumfinder.cli.progress import ProgressPrinter
-from albumfinder.errors import ImageLoadError
+from albumfinder.errors import AlbumFinderError, ImageLoadError
 from albumfinder.report import SearchHit
 
 
@@ -51,7 +51,9 @@ def search_each(
     after_each: Callable[[dict], None] | None = None,
 ) -> None:
     """Search with each query photo; one that cannot be read gets its reason, the rest go
-    on. A long list shows its progress on stderr."""
+    on. An error that stops searching (the model cannot be loaded, the index cannot be
+    read) is added to the answers given so far, and each query left gets its reason. A
+    long list shows its progress on stderr."""
     printer = ProgressPrinter()
     total = len(plan.photos)
     try:
@@ -63,6 +65,9 @@ def search_each(
             except ImageLoadError as exc:
                 answers.failed.append(failure(query, f"cannot search with {query}: {exc.reason}"))
                 continue
+            except AlbumFinderError as exc:
+                stopped(answers, plan.photos[done:], error_text(exc))
+                return
             block = {
                 "query": query,
                 "results": [{"path": h.path, "score": round(h.score, 6)} for h in hits],
@@ -74,3 +79,11 @@ def search_each(
             printer.count("Searching", total, total)
     finally:
         printer.finish()
+
+
+def stopped(answers: Answers, left: Sequence[str], error: str) -> None:
+    """Searching stopped at ``error``: it joins the answers, and each query in ``left``
+    (not searched) gets its own reason."""
+    answers.errors.append(error)
+    for query in left:
+        answers.failed.append(failure(query, f"{query} was not searched: the search stopped"))

@@ -15,8 +15,15 @@ from typing import TYPE_CHECKING
 
 from albumfinder.cli import loading
 from albumfinder.cli.main import MAX_TILE_SIZE
-from albumfinder.cli.output import Answers, CliError, report, split_skips
-from albumfinder.cli.queries import QueryPlan, nothing_to_answer, plan_queries, search_each
+from albumfinder.cli.output import Answers, CliError, error_text, report, split_skips
+from albumfinder.cli.queries import (
+    QueryPlan,
+    nothing_to_answer,
+    plan_queries,
+    search_each,
+    stopped,
+)
+from albumfinder.errors import AlbumFinderError
 
 if TYPE_CHECKING:
     from albumfinder.library import LazyEmbedder
@@ -58,10 +65,19 @@ def run_seed(args: argparse.Namespace) -> int:
             targets = result_picture_paths(out_dir, plan)
             answers = Answers(model.spec.name, skipped=plan.skipped)
             known = loading.known_skips(library, [database], model)
-            indexed = loading.index_with_progress(library, model, [database])
+            try:
+                indexed = loading.index_with_progress(library, model, [database])
+            except AlbumFinderError as exc:  # each query still gets its reason
+                stopped(answers, plan.photos, error_text(exc))
+                answers.failed = plan.failed + answers.failed
+                return report(args, answers)
             new, old = split_skips(indexed, known)
             answers.skipped = new + plan.skipped + old
             answers.known_skips = len(old)
+            if not library.indexed_count(model.model_key, [database]):
+                answers.errors.append(_nothing_indexed(database, len(new) + len(old)))
+                answers.failed = plan.failed
+                return report(args, answers)
 
             def search(query: str) -> list[SearchHit]:
                 return library.search(  # the model loads if a query needs it
@@ -79,6 +95,16 @@ def run_seed(args: argparse.Namespace) -> int:
             search_each(plan, answers, search, after_each=picture)
     answers.failed = plan.failed + answers.failed
     return report(args, answers)
+
+
+def _nothing_indexed(database: str, skipped: int) -> str:
+    """Why a seed search has nothing to compare its queries with."""
+    if skipped:
+        return (
+            f"no photo in {database} could be indexed ({skipped} could not be read, see the "
+            "skipped list): nothing to compare with"
+        )
+    return f"no photos in {database}: nothing to compare with"
 
 
 def output_model_name(model: LazyEmbedder) -> str:

@@ -46,27 +46,36 @@ def pick_device(requested: str | None = None) -> str:
     return want
 
 
+#: the /proc/cpuinfo line that lists the CPU's features: "flags" on x86, "Features" on Arm
+FLAG_LINES = ("flags", "Features")
+
+
 def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags as Linux reports them (empty where it does not)."""
+    """The CPU's feature flags as Linux reports them (x86's "flags", Arm's "Features"; the
+    first processor's), empty where it does not."""
     try:
         with open(os.environ.get(CPUINFO_ENV) or CPUINFO, encoding="ascii", errors="replace") as f:
             for line in f:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
+                name, colon, value = line.partition(":")
+                if colon and name.strip() in FLAG_LINES:
+                    return frozenset(value.split())
     except OSError:
         pass
     return frozenset()
 
 
 def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read at run time."""
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read at run time.
+    Arm's "bf16" is not counted: bf16 on Arm CPUs was not measured, so they run fp32."""
     return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
 def cpu_has_int8_dot() -> bool:
-    """Whether this CPU has int8 dot-product instructions (VNNI), which make dynamic int8
-    pay off. Without them (a plain AVX2 CPU) int8 ViT-S/14 ran at 1.04x fp32 model-only and
-    0.8x end to end, so fp32 is used there."""
+    """Whether this x86 CPU has int8 dot-product instructions (VNNI), which make dynamic
+    int8 pay off. Without them (a plain AVX2 CPU) int8 ViT-S/14 ran at 1.04x fp32 model-only
+    and 0.8x end to end, so fp32 is used there. Arm's dot product ("asimddp") is not
+    counted: torch runs int8 there with other kernels (QNNPACK), which were not measured, so
+    Arm CPUs run fp32."""
     return bool(cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
@@ -115,8 +124,10 @@ def _cpu_computes_well(precision: Precision) -> bool:
 
 
 def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
-    """Linear layers with int8 weights and dynamically quantised activations: on CPUs
-    without native bf16 the fast mode for DINOv2, whose compute is nearly all Linear."""
+    """Linear layers with int8 weights and dynamically quantised activations: the fast mode
+    for DINOv2 (whose compute is nearly all Linear) on x86 CPUs with int8 dot products
+    (VNNI) and no native bf16 (see :func:`cpu_has_int8_dot`); on plain AVX2 it does not pay
+    off, and "auto" picks fp32 there."""
     with warnings.catch_warnings():  # torch 2.14 marks these APIs deprecated; they still run
         warnings.simplefilter("ignore")
         from torch.ao.quantization import quantize_dynamic

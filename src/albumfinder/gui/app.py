@@ -65,11 +65,12 @@ def open_library():
 def _say_not_opened(exc: BaseException) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    QMessageBox.critical(
-        None,
-        "Album Finder",
-        f"The photo index could not be opened.\n\n{exc}\n\nNothing was changed.",
-    )
+    from albumfinder.gui.plain_text import PLAIN
+
+    box = QMessageBox(QMessageBox.Icon.Critical, "Album Finder", "")
+    box.setTextFormat(PLAIN)  # the error names files: shown as written, never as markup
+    box.setText(f"The photo index could not be opened.\n\n{exc}\n\nNothing was changed.")
+    box.exec()
 
 
 def start_window(photo: str | None = None):

@@ -11,9 +11,10 @@ import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from albumfinder import paths
+from albumfinder.gui.plain_text import PLAIN
 
 log = logging.getLogger("albumfinder.gui")
 
@@ -75,9 +76,13 @@ class CrashHandler(QObject):
             box = QMessageBox(QApplication.activeWindow())
             box.setIcon(QMessageBox.Icon.Critical)
             box.setWindowTitle("Album Finder: unexpected error")
+            box.setTextFormat(PLAIN)  # an exception's text and a path: as written
             box.setText("Something went wrong. Album Finder keeps running.")
             where = f"\n\nDetails were written to:\n{log_path}" if log_path else ""
             box.setInformativeText(f"{summary}{where}")
+            informative = box.findChild(QLabel, "qt_msgbox_informativelabel")
+            if informative is not None:
+                informative.setTextFormat(PLAIN)
             box.exec()
         finally:
             self.showing = False

@@ -182,9 +182,12 @@ class Engine(QObject):
             self._pause_index()
             return
         name, path = self._index_model, self._index_model_path
+        switching = (name, path) != (self.model, self.model_path)
 
         def work(progress: Callable[[Any], None], should_stop: Callable[[], bool]) -> IndexReport:
-            embedder = Library.embedder(name, path)  # loaded only if a photo needs it
+            embedder = Library.embedder(name, path)  # loaded only if a photo needs it...
+            if switching:  # ...or before a switch: bad weights must fail here, not later
+                embedder.get()  # (an empty or already indexed album embeds nothing)
             return self._lib().index(embedder, progress=progress, should_stop=should_stop)
 
         self._index_task = self.pools.album_task(
@@ -224,9 +227,14 @@ class Engine(QObject):
         self._index_model, self._index_model_path = self.model, self.model_path
         self.indexFailed.emit(str(exc) or type(exc).__name__)
         self.indexError.emit(exc)
-        if isinstance(exc, WeightsError):
-            self.weightsFailed.emit(failed_model, failed_path, exc)
+        self._load_failed(failed_model, failed_path, exc)
         self._after_index()
+
+    def _load_failed(self, name: str, path: str | None, exc: BaseException) -> None:
+        """One handling for a model that could not be loaded, whichever asked for it (an
+        index run, a search, the preload): bad weights are told by ``weightsFailed``."""
+        if isinstance(exc, WeightsError):
+            self.weightsFailed.emit(name, path, exc)
 
     def _after_index(self) -> None:
         if self._closing:
@@ -251,9 +259,14 @@ class Engine(QObject):
         library = self._lib()
 
         def work(_progress: Any, _stop: Any) -> list[SearchHit]:
+            # lazy: an indexed photo's stored vector answers without loading the model
             return library.search(Library.embedder(name, path), query, n=n)  # type: ignore[arg-type]
 
-        return self.pools.interactive_task(work, on_result=on_result, on_error=on_error)
+        def failed(exc: BaseException) -> None:
+            on_error(exc)
+            self._load_failed(name, path, exc)
+
+        return self.pools.interactive_task(work, on_result=on_result, on_error=failed)
 
     def fetch(
         self,
@@ -285,8 +298,13 @@ class Engine(QObject):
             self._fetch_task = None
 
     def preload_model(self) -> None:
+        """Load the current model ahead of the first query that needs it (searches never
+        wait for it: they go through the lazy model)."""
         name, path = self.model, self.model_path
-        self.pools.interactive_task(lambda _p, _s: Library.embedder(name, path).get())
+        self.pools.interactive_task(
+            lambda _p, _s: Library.embedder(name, path).get(),
+            on_error=lambda exc: self._load_failed(name, path, exc),
+        )
 
     # -- models ------------------------------------------------------------------------
     def change_model(self, name: str, model_path: str | None = None) -> None:

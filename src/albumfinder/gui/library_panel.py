@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from albumfinder.gui import icons
+from albumfinder.gui.plain_text import tooltip
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 STATS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -188,7 +189,7 @@ class LibraryPanel(QWidget):
             item.setData(PATH_ROLE, status.path)
             item.setData(STATS_ROLE, describe(status))
             item.setData(MISSING_ROLE, not status.exists)
-            item.setToolTip(f"{status.path}\n{describe(status)}")
+            item.setToolTip(tooltip(f"{status.path}\n{describe(status)}"))
             self.list.addItem(item)
             if status.path == keep:
                 self.list.setCurrentItem(item)
@@ -245,8 +246,8 @@ class SkippedDialog(QDialog):
         for entry in skipped:
             row = QTreeWidgetItem([_album_relative(entry.path, folders), entry.reason])
             row.setData(0, PATH_ROLE, entry.path)
-            row.setToolTip(0, entry.path)
-            row.setToolTip(1, entry.reason)
+            row.setToolTip(0, tooltip(entry.path))
+            row.setToolTip(1, tooltip(entry.reason))
             self.tree.addTopLevelItem(row)
         count = len(skipped)
         label = QLabel(

@@ -93,6 +93,9 @@ class ModelControl:
         every later choice would fail the same way) and the weights dialog comes back."""
         if self.settings.model_path(name) == path:
             self.settings.set_model_path(name, None)
+        shown = getattr(self, "weights_dialog", None)
+        if shown is not None and shown.isVisible() and shown.spec.name == name:
+            return  # asked already (two searches failed on the same weights)
         self.ask_for_weights(name, error=exc)
 
     def select_model(self, name: str, path: str | None = None) -> None:

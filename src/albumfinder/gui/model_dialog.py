@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from albumfinder.errors import DownloadCancelled
 from albumfinder.gui.engine import Engine
+from albumfinder.gui.plain_text import PLAIN
 from albumfinder.gui.settings import Settings
 from albumfinder.gui.workers import Task
 from albumfinder.library import Library
@@ -68,7 +69,9 @@ class WeightsDialog(QDialog):
             "Download it once, or choose the file if you already have it."
         )
         intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)  # our own words and the spec's names
         self.status = QLabel("")
+        self.status.setTextFormat(PLAIN)  # error texts name files and servers
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details_button = QToolButton()

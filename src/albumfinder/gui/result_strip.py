@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from albumfinder.gui import icons
 from albumfinder.gui.painting import draw_fitted_image
+from albumfinder.gui.plain_text import tooltip as plain_tooltip
 from albumfinder.gui.thumbnails import ThumbnailLoader
 
 THUMB = 152
@@ -36,6 +37,7 @@ def format_score(score: float) -> str:
 
 
 def tooltip(path: str, score: float) -> str:
+    """A result's tooltip text (shown as written: see :func:`plain_tooltip`)."""
     return f"{path}\nSimilarity {format_score(score)}"
 
 
@@ -176,7 +178,7 @@ class ResultStrip(QListWidget):
             item = QListWidgetItem(os.path.basename(hit.path))
             item.setData(PATH_ROLE, hit.path)
             item.setData(SCORE_ROLE, float(hit.score))
-            item.setToolTip(tooltip(hit.path, hit.score))
+            item.setToolTip(plain_tooltip(tooltip(hit.path, hit.score)))
             item.setSizeHint(CELL)
             image = self.thumbnails.request(hit.path, THUMB)
             if image is not None:
@@ -210,7 +212,8 @@ class ResultStrip(QListWidget):
         item = self._items.get(path)
         if item is not None and size == THUMB:
             item.setData(ERROR_ROLE, reason)
-            item.setToolTip(f"{item.toolTip()}\nNo preview: {reason}")
+            said = tooltip(path, item.data(SCORE_ROLE))
+            item.setToolTip(plain_tooltip(f"{said}\nNo preview: {reason}"))
 
     def menu_for(self, item: QListWidgetItem) -> QMenu:
         path = item.data(PATH_ROLE)

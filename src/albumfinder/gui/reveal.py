@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QMimeDatabase, QUrl
@@ -30,6 +31,13 @@ FM_PATH = "/org/freedesktop/FileManager1"
 
 SELF_DESKTOP_ID = "albumfinder.desktop"
 TOOL_TIMEOUT_S = 5
+#: how long an answer of ``xdg-mime``/``gio mime`` is reused: each call may take up to
+#: TOOL_TIMEOUT_S on the GUI thread, so a type is looked up once, not on every Open
+ANSWER_REUSE_S = 300.0
+#: what the desktop's answers depend on besides the question
+_XDG_ENV: tuple[str, ...] = ("HOME", "XDG_DATA_HOME", "XDG_DATA_DIRS", "XDG_CONFIG_HOME")
+_XDG_ENV += ("XDG_CONFIG_DIRS", "XDG_CURRENT_DESKTOP")
+_answers: dict[tuple[tuple[str, ...], tuple[str | None, ...]], tuple[float, str | None]] = {}
 
 
 class DesktopApps:
@@ -37,6 +45,18 @@ class DesktopApps:
     ``xdg-mime`` and ``gio``). Tests replace :data:`DESKTOP` with a fake."""
 
     def _output(self, *args: str) -> str | None:
+        """What the tool ``args`` prints (None: no tool, or it failed), asked once per
+        :data:`ANSWER_REUSE_S` for the same question and desktop settings."""
+        key = (args, tuple(os.environ.get(name) for name in _XDG_ENV))
+        now = time.monotonic()
+        known = _answers.get(key)
+        if known is not None and now - known[0] < ANSWER_REUSE_S:
+            return known[1]
+        answer = self._run(*args)
+        _answers[key] = (now, answer)
+        return answer
+
+    def _run(self, *args: str) -> str | None:
         if shutil.which(args[0]) is None:
             return None
         try:

@@ -30,6 +30,7 @@ from albumfinder.gui.banner import Banner
 from albumfinder.gui.drop_zone import DropZone, source_from_mime
 from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.library_panel import LibraryPanel
+from albumfinder.gui.plain_text import PLAIN
 from albumfinder.gui.result_strip import ResultStrip
 from albumfinder.gui.settings import MAX_N
 from albumfinder.gui.thumbnails import ThumbnailLoader
@@ -157,6 +158,7 @@ class MainWindowView(QMainWindow):
         status.setContentsMargins(10, 0, 10, 2)
         self.status_label = QLabel("Ready")
         self.status_label.setObjectName("statusLabel")
+        self.status_label.setTextFormat(PLAIN)  # it names folders and models
         self.progress = QProgressBar()
         self.progress.setObjectName("indexProgress")
         self.progress.setFixedWidth(240)
