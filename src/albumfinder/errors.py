@@ -43,6 +43,10 @@ class AlbumFinderError(Exception):
         return str(self)
 
 
+class SettingError(AlbumFinderError, ValueError):
+    """A setting that cannot be used here (a device, a precision); a ValueError too."""
+
+
 class ImageLoadError(AlbumFinderError):
     """A photo could not be opened; ``reason`` says why in words a user understands."""
 

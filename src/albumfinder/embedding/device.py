@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from albumfinder.errors import SettingError
 from albumfinder.models.registry import ModelSpec, Precision
 
 THREADS_ENV = "ALBUMFINDER_THREADS"
@@ -38,11 +39,11 @@ def pick_device(requested: str | None = None) -> str:
     if want == "auto":
         return "cuda" if cuda else "mps" if mps else "cpu"
     if want.startswith("cuda") and not cuda:
-        raise ValueError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
+        raise SettingError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
     if want == "mps" and not mps:
-        raise ValueError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
+        raise SettingError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
     if want not in ("cpu", "mps") and not want.startswith("cuda"):
-        raise ValueError(f"unknown device {requested!r}: use cpu, cuda or mps")
+        raise SettingError(f"unknown device {requested!r}: use cpu, cuda or mps")
     return want
 
 
@@ -91,9 +92,9 @@ def resolve_precision(precision: str, device: str, spec: ModelSpec | None = None
     try:
         chosen = Precision((precision or "auto").lower())
     except ValueError:
-        raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}") from None
+        raise SettingError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}") from None
     if chosen is Precision.INT8 and (device != "cpu" or not int8_available()):
-        raise ValueError("int8 runs on the CPU only, with torch's quantised kernels")
+        raise SettingError("int8 runs on the CPU only, with torch's quantised kernels")
     if chosen is not Precision.AUTO:
         return chosen
     if device.startswith("cuda"):
