@@ -47,6 +47,14 @@ class SettingError(AlbumFinderError, ValueError):
     """A setting that cannot be used here (a device, a precision); a ValueError too."""
 
 
+class FolderError(AlbumFinderError, ValueError):
+    """An album folder that cannot be added or forgotten; ``path`` names it."""
+
+
+class FolderNotFoundError(FolderError, FileNotFoundError):
+    """The folder is not there (a typo, an unplugged drive)."""
+
+
 class ImageLoadError(AlbumFinderError):
     """A photo could not be opened; ``reason`` says why in words a user understands."""
 

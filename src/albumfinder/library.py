@@ -19,7 +19,7 @@ from albumfinder import fetch, paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.embedding import loading
 from albumfinder.embedding.loading import LazyEmbedder
-from albumfinder.errors import IndexUnavailableError
+from albumfinder.errors import FolderError, FolderNotFoundError, IndexUnavailableError
 from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
 from albumfinder.index import FileRow, IndexStore, stored_vector
 from albumfinder.indexer import index_folders
@@ -100,18 +100,19 @@ class Library:
     def add_folder(self, folder: str | os.PathLike[str]) -> str:
         path = normalize_path(folder)
         if not os.path.exists(path):
-            raise FileNotFoundError(f"Folder not found: {path}")
+            raise FolderNotFoundError(f"Folder not found: {path}", path=path)
         if not os.path.isdir(path):
-            raise NotADirectoryError(f"Not a folder: {path}")
+            raise FolderError(f"Not a folder: {path}", path=path)
         if not os.access(path, os.R_OK | os.X_OK):
-            raise PermissionError(f"Cannot read the folder {path} (permission denied)")
+            raise FolderError(f"Cannot read the folder {path} (permission denied)", path=path)
         if not is_storable_name(path):
-            raise ValueError(f"Cannot add {path}: {NOT_UTF8}")
+            raise FolderError(f"Cannot add {path}: {NOT_UTF8}", path=path)
         same = same_folder_in(path, self.store.folders())
         if same is not None:
-            raise ValueError(
+            raise FolderError(
                 f"Cannot add {path}: it is {same}, already in the album under that name "
-                "(a symbolic link or another name for the same folder); nothing was added"
+                "(a symbolic link or another name for the same folder); nothing was added",
+                path=path,
             )
         self.store.add_folder(path)
         return path
@@ -172,16 +173,17 @@ class Library:
         """Drop the cached vectors of photos under ``folder`` that no album folder holds;
         returns how many photos were dropped. The photos themselves are not touched.
 
-        Raises ValueError when ``folder`` is (or lies in) an album folder: its photos are
+        Raises :class:`FolderError` when ``folder`` is (or lies in) an album folder: its photos are
         the album's, and removing the folder from the album is what drops them.
         """
         path = normalize_path(folder)
         holder = self.album_folder_holding(path)
         if holder is not None:
             what = "is an album folder" if holder == path else f"lies in the album folder {holder}"
-            raise ValueError(
+            raise FolderError(
                 f"{path} {what}: its photos are the album's and are kept. To drop them, "
-                "remove the folder from the album (Album Finder's window: select it, Remove)."
+                "remove the folder from the album (Album Finder's window: select it, Remove).",
+                path=path,
             )
         rows = self._outside_rows(path)
         self.store.remove_files(r.id for r in rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from albumfinder.cli import loading
-from albumfinder.cli.output import CliError, emit_json
+from albumfinder.cli.output import emit_json
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -69,10 +69,7 @@ def run_status(args: argparse.Namespace) -> int:
 def run_forget(args: argparse.Namespace) -> int:
     """Drop the cached vectors of photos under FOLDER that are in no album folder."""
     with loading.open_library() as library:
-        try:
-            dropped = library.forget(args.folder)
-        except ValueError as exc:
-            raise CliError(str(exc)) from exc
+        dropped = library.forget(args.folder)
         left = library.count_outside_album()
     if args.json:
         emit_json({"forgotten": dropped, "outside_album": left})
