@@ -92,7 +92,8 @@ def resolve_precision(precision: str, device: str, spec: ModelSpec | None = None
     try:
         chosen = Precision((precision or "auto").lower())
     except ValueError:
-        raise SettingError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}") from None
+        known = ", ".join(PRECISIONS)
+        raise SettingError(f"unknown precision {precision!r}: use {known}") from None
     if chosen is Precision.INT8 and (device != "cpu" or not int8_available()):
         raise SettingError("int8 runs on the CPU only, with torch's quantised kernels")
     if chosen is not Precision.AUTO:
