@@ -358,3 +358,24 @@ def test_removing_a_folder_while_it_is_indexed_leaves_none_of_its_photos(qtbot, 
     assert store.files_under([str(drop)], "") == {}
     kept = store.load_vectors(model_key("builtin"))[0]
     assert len(kept) == 4 and all(p.startswith(str(keep)) for p in kept)
+
+
+def test_the_skipped_list_is_the_one_status_gives(qtbot, window, tmp_path):
+    """A photo the index recorded as unreadable that is now a broken link: the window lists
+    it with the reason ``Library.status`` gives (the scan's, the newer), not the old one."""
+    album = tmp_path / "album"
+    make_album(album, 3)
+    (album / "notes.jpg").write_bytes(b"not a photo at all")
+    index_folder(qtbot, window, album)
+    (album / "notes.jpg").unlink()
+    (album / "notes.jpg").symlink_to(album / "deleted-long-ago.jpg")  # now a broken link
+    panel = window.library_panel
+    window.engine.refresh_folders()
+    qtbot.waitUntil(lambda: any(s.scan_problems for s in panel.statuses), timeout=10_000)
+    window.show_skipped()
+    qtbot.waitUntil(lambda: getattr(window, "skipped_dialog", None) is not None, timeout=10_000)
+    tree = window.skipped_dialog.tree
+    rows = [tree.topLevelItem(i).text(1) for i in range(tree.topLevelItemCount())]
+    window.skipped_dialog.close()
+    assert rows == [s.reason for s in window.engine.library.status().skipped]
+    assert len(rows) == 1 and "link" in rows[0]

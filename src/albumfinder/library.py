@@ -33,6 +33,7 @@ from albumfinder.report import (
     ModelRow,
     SearchHit,
     Skipped,
+    merge_skipped,
 )
 from albumfinder.scan import (
     NOT_UTF8,
@@ -355,16 +356,13 @@ class Library:
         else:
             model_key = max(models, key=lambda key: models[key]) if models else ""
         folders = self.folder_status(model_key, count_pending=True)
-        reasons = {s.path: s.reason for s in self.skipped(model_key=model_key or None)}
-        for folder in folders:
-            reasons.update(folder.scan_problems)
         return AlbumStatus(
             index=str(self.store.path),
             model_key=model_key,
             models=models,
             folders=folders,
             outside_album=self.count_outside_album(),
-            skipped=[Skipped(p, r) for p, r in sorted(reasons.items())],
+            skipped=merge_skipped(self.skipped(model_key=model_key or None), folders),
         )
 
     # -- models (static: no index needed, so a face may ask before it has opened one) --

@@ -1,8 +1,10 @@
 """What the core tells its faces: the phases and progress of a run, its report, the photos
-it skipped, search hits and the state of each album folder. Plain data, no behaviour."""
+it skipped, search hits and the state of each album folder. Plain data, and the one rule for
+what counts as skipped."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -86,6 +88,23 @@ class FolderStatus:
     #: (only counted with ``count_pending``; the index records photos, not these)
     scan_problems: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def skipped_total(self) -> int:
+        """The folder's skipped count: unreadable photos plus what its scan could not read."""
+        return self.skipped + len(self.scan_problems)
+
+
+def merge_skipped(
+    index_skips: Iterable[Skipped], statuses: Iterable[FolderStatus]
+) -> list[Skipped]:
+    """Everything skipped, by path: what the index recorded and what the folders' last scan
+    met (broken links, unreadable folders), the scan's reason winning for a path in both
+    (it is the newer news). The one rule both faces list skips by."""
+    reasons = {entry.path: entry.reason for entry in index_skips}
+    for status in statuses:
+        reasons.update(status.scan_problems)
+    return [Skipped(path, why) for path, why in sorted(reasons.items())]
+
 
 @dataclass(frozen=True)
 class ModelRow:
@@ -126,8 +145,3 @@ class AlbumStatus:
     folders: list[FolderStatus]
     outside_album: int  # photos cached by one-off folder searches, in no album folder
     skipped: list[Skipped]  # sorted by path
-
-    @staticmethod
-    def skipped_in(folder: FolderStatus) -> int:
-        """A folder's skipped count: unreadable photos plus what its scan could not read."""
-        return folder.skipped + len(folder.scan_problems)

@@ -10,8 +10,6 @@ from albumfinder.cli.output import emit_json
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from albumfinder.report import AlbumStatus
-
     with loading.open_library() as library:
         status = library.status(args.model)
     folders, skipped = status.folders, status.skipped
@@ -27,7 +25,7 @@ def run_status(args: argparse.Namespace) -> int:
                         "exists": f.exists,
                         "indexed": f.indexed,
                         "pending": f.pending,
-                        "skipped": AlbumStatus.skipped_in(f),
+                        "skipped": f.skipped_total,
                     }
                     for f in folders
                 ],
@@ -47,7 +45,7 @@ def run_status(args: argparse.Namespace) -> int:
         if not f.exists:
             print("      not found (kept in the album; unplugged drive?)")
         pending = "" if f.pending is None else f", {f.pending:,} not indexed yet"
-        print(f"      {f.indexed:,} indexed{pending}, {AlbumStatus.skipped_in(f):,} skipped")
+        print(f"      {f.indexed:,} indexed{pending}, {f.skipped_total:,} skipped")
     if status.outside_album:
         print(
             f"Also indexed: {status.outside_album:,} photos outside the album's folders, "

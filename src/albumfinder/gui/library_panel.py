@@ -34,11 +34,6 @@ STATS_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
-def skipped_count(status) -> int:
-    """Unreadable photos and what the scan could not look at (broken links, locked folders)."""
-    return status.skipped + len(status.scan_problems)
-
-
 def _carry_pending(status, previous):
     """While indexing, counts come without ``pending`` (counting it means a scan): carry the
     last count on, less what has been indexed or skipped since."""
@@ -57,7 +52,7 @@ def describe(status) -> str:
     parts = [f"{status.indexed:,} indexed"]
     if status.pending:
         parts.append(f"{status.pending:,} pending")
-    if skipped := skipped_count(status):
+    if skipped := status.skipped_total:
         parts.append(f"{skipped:,} skipped")
     return " · ".join(parts)
 
@@ -195,7 +190,7 @@ class LibraryPanel(QWidget):
         has = bool(statuses)
         self.list.setVisible(has)
         self.empty.setVisible(not has)
-        self.skipped_button.setEnabled(any(skipped_count(s) for s in statuses))
+        self.skipped_button.setEnabled(any(s.skipped_total for s in statuses))
         self.rescan_button.setEnabled(has)
         self._update_buttons()
 
