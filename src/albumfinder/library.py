@@ -372,10 +372,13 @@ class Library:
         return loading.model_rows(model_path)
 
     @staticmethod
-    def default_model(model_path: str | os.PathLike[str] | None = None) -> tuple[str, str | None]:
+    def default_model(
+        model_path: str | os.PathLike[str] | None = None, *, allow_download: bool = True
+    ) -> tuple[str, str | None]:
         """(name, None), or ("builtin", why DINOv2 is not used): see
-        :func:`albumfinder.embedding.loading.default_model_name`."""
-        return loading.default_model_name(model_path)
+        :func:`albumfinder.embedding.loading.default_model_name` (``allow_download=False``:
+        only weights already here count, and nothing is asked of the network)."""
+        return loading.default_model_name(model_path, allow_download=allow_download)
 
     @staticmethod
     def embedder(
