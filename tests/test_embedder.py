@@ -233,6 +233,8 @@ def test_device_choice():
             pick_device("cuda")
     with pytest.raises(ValueError, match="unknown device"):
         pick_device("tpu")
+    with pytest.raises(ValueError, match="unknown device 'cudagpu': use cpu, cuda or mps"):
+        pick_device("cudagpu")  # the registry's device names, not their prefixes
 
 
 def test_threads_and_openmp_settings():

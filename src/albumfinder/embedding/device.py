@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from albumfinder.errors import SettingError
-from albumfinder.models.registry import ModelSpec, Precision
+from albumfinder.models.registry import DEVICES, ModelSpec, Precision
 
 THREADS_ENV = "ALBUMFINDER_THREADS"
 CPUINFO = "/proc/cpuinfo"  # where Linux says what the CPU can do
@@ -42,8 +42,9 @@ def pick_device(requested: str | None = None) -> str:
         raise SettingError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
     if want == "mps" and not mps:
         raise SettingError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
-    if want not in ("cpu", "mps") and not want.startswith("cuda"):
-        raise SettingError(f"unknown device {requested!r}: use cpu, cuda or mps")
+    if want.split(":", 1)[0] not in DEVICES:
+        known = f"{', '.join(DEVICES[:-1])} or {DEVICES[-1]}"
+        raise SettingError(f"unknown device {requested!r}: use {known}")
     return want
 
 
