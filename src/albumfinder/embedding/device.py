@@ -38,13 +38,13 @@ def pick_device(requested: str | None = None) -> str:
     mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
     if want == "auto":
         return "cuda" if cuda else "mps" if mps else "cpu"
+    if want.split(":", 1)[0] not in DEVICES:
+        known = f"{', '.join(DEVICES[:-1])} or {DEVICES[-1]}"
+        raise SettingError(f"unknown device {requested!r}: use {known}")
     if want.startswith("cuda") and not cuda:
         raise SettingError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
     if want == "mps" and not mps:
         raise SettingError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
-    if want.split(":", 1)[0] not in DEVICES:
-        known = f"{', '.join(DEVICES[:-1])} or {DEVICES[-1]}"
-        raise SettingError(f"unknown device {requested!r}: use {known}")
     return want
 
 
