@@ -379,3 +379,15 @@ def test_the_skipped_list_is_the_one_status_gives(qtbot, window, tmp_path):
     window.skipped_dialog.close()
     assert rows == [s.reason for s in window.engine.library.status().skipped]
     assert len(rows) == 1 and "link" in rows[0]
+
+
+@pytest.mark.parametrize("mime_type", ["image/heic", "image/avif", "image/tiff"])
+def test_dropped_photo_data_of_every_supported_kind_is_a_query(qtbot, mime_type):
+    """A browser drag may carry only the photo's bytes, typed HEIC, AVIF or TIFF too."""
+    from albumfinder.gui.drop_zone import QueryKind, source_from_mime
+
+    data = b"\0\0\0\x18ftypheic"  # what the content is, is decoding's business
+    mime = QMimeData()
+    mime.setData(mime_type, data)
+    source = source_from_mime(mime)
+    assert source is not None and (source.kind, source.value) == (QueryKind.BYTES, data)

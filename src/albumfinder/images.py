@@ -45,6 +45,8 @@ class PhotoType:
     name: str
     extensions: tuple[str, ...]
     pillow_formats: tuple[str, ...]
+    #: what a drag or a paste calls this content ("image/heic"), for the faces to take it
+    mime_types: tuple[str, ...] = ()
 
 
 #: RAW camera files: indexed through the JPEG preview the camera embeds in them.
@@ -73,15 +75,15 @@ RAW_EXTENSIONS = (
 #: the Open dialog and the README all follow it. Only formats a camera or a phone writes:
 #: no plugin that runs an external program (EPS runs Ghostscript) or reads science data.
 PHOTO_TYPES = (
-    PhotoType("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), ("JPEG",)),
+    PhotoType("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), ("JPEG",), ("image/jpeg",)),
     PhotoType("MPO (multi-picture JPEG)", (".mpo",), ("JPEG",)),  # Pillow: JPEG → MPO
-    PhotoType("PNG and APNG", (".png", ".apng"), ("PNG",)),
-    PhotoType("WebP", (".webp",), ("WEBP",)),
-    PhotoType("HEIC/HEIF", (".heic", ".heif"), ("HEIF",)),
-    PhotoType("AVIF and AVIF sequences", (".avif", ".avifs"), ("AVIF", "HEIF")),
-    PhotoType("TIFF", (".tif", ".tiff"), ("TIFF",)),
-    PhotoType("BMP", (".bmp",), ("BMP",)),
-    PhotoType("GIF", (".gif",), ("GIF",)),
+    PhotoType("PNG and APNG", (".png", ".apng"), ("PNG",), ("image/png", "image/apng")),
+    PhotoType("WebP", (".webp",), ("WEBP",), ("image/webp",)),
+    PhotoType("HEIC/HEIF", (".heic", ".heif"), ("HEIF",), ("image/heic", "image/heif")),
+    PhotoType("AVIF and AVIF sequences", (".avif", ".avifs"), ("AVIF", "HEIF"), ("image/avif",)),
+    PhotoType("TIFF", (".tif", ".tiff"), ("TIFF",), ("image/tiff",)),
+    PhotoType("BMP", (".bmp",), ("BMP",), ("image/bmp",)),
+    PhotoType("GIF", (".gif",), ("GIF",), ("image/gif",)),
     PhotoType("RAW (its embedded preview)", RAW_EXTENSIONS, ("TIFF", "JPEG")),
 )
 
@@ -90,6 +92,10 @@ PHOTO_EXTENSIONS = frozenset(ext for kind in PHOTO_TYPES for ext in kind.extensi
 
 #: The Pillow formats any photo may be opened as; nothing else is ever tried.
 PILLOW_FORMATS = tuple(dict.fromkeys(f for kind in PHOTO_TYPES for f in kind.pillow_formats))
+
+
+#: The MIME types of photo content a drop or a paste may carry, in the list's order.
+PHOTO_MIME_TYPES = tuple(dict.fromkeys(m for kind in PHOTO_TYPES for m in kind.mime_types))
 
 
 def photo_name_patterns() -> list[str]:
