@@ -391,3 +391,23 @@ def test_dropped_photo_data_of_every_supported_kind_is_a_query(qtbot, mime_type)
     mime.setData(mime_type, data)
     source = source_from_mime(mime)
     assert source is not None and (source.kind, source.value) == (QueryKind.BYTES, data)
+
+
+def test_both_faces_word_a_time_left_with_the_one_formatter():
+    """The window says "about 2 min 05 s left", the command line "ETA 2:05"; a time left
+    not known (infinite: no photo done yet) is left out, not a crash."""
+    import io
+
+    from albumfinder.cli.progress import ProgressPrinter
+    from albumfinder.gui.status_text import embedding_text
+    from albumfinder.report import IndexProgress, Phase
+
+    def progress(eta):
+        return IndexProgress(Phase.EMBEDDING, 10, 100, rate=2.0, eta_s=eta)
+
+    assert embedding_text(progress(125.4)).endswith(" · about 2 min 05 s left")
+    assert embedding_text(progress(3725)).endswith(" · about 1 h 02 min left")
+    assert embedding_text(progress(float("inf"))) == "Indexing 10 of 100 photos · 2.0 photos/s"
+    stream = io.StringIO()
+    ProgressPrinter(stream)(progress(125.4))
+    assert "2.0 photos/s, ETA 2:05" in stream.getvalue()

@@ -4,6 +4,7 @@ what counts as skipped."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -69,6 +70,23 @@ class IndexReport:
             "missing_folders": self.missing_folders,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
+
+
+def duration_text(seconds: float | None, *, clock: bool = False) -> str:
+    """A time left in words ("2 min 05 s"), or (``clock``) as a clock does ("2:05",
+    "1:02:05"); "" (a clock: "--:--") when it is not known."""
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--" if clock else ""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if clock:
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+    if whole < 60:
+        return f"{max(whole, 1)} s"
+    if whole < 3600:
+        return f"{minutes} min {secs:02d} s"
+    return f"{hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True)

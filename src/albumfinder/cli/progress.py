@@ -6,16 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from albumfinder.report import IndexProgress
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds == float("inf"):
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+from albumfinder.report import IndexProgress, duration_text
 
 
 class ProgressPrinter:
@@ -63,7 +54,7 @@ class ProgressPrinter:
         skipped = f", {event.skipped} skipped" if event.skipped else ""
         return (
             f"Indexing {bar} {event.done}/{event.total} "
-            f"{event.rate:.1f} photos/s, ETA {format_duration(event.eta_s)}{skipped}"
+            f"{event.rate:.1f} photos/s, ETA {duration_text(event.eta_s, clock=True)}{skipped}"
         )
 
     def count(self, what: str, done: int, total: int) -> None:
