@@ -19,8 +19,8 @@ def embedding_text(p: IndexProgress) -> str:
     parts = [f"Indexing {p.done:,} of {p.total:,} photos"]
     if p.rate > 0:
         parts.append(f"{p.rate:.1f} photos/s")
-    if p.eta_s is not None and p.done < p.total:
-        parts.append(duration(p.eta_s))
+    if p.done < p.total and (left := duration(p.eta_s)):
+        parts.append(left)
     return " · ".join(parts)
 
 
