@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from albumfinder.gui import icons
+from albumfinder.library import Library
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 STATS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -206,7 +207,7 @@ class LibraryPanel(QWidget):
 def _album_relative(path: str, folders) -> str:
     """``path`` as seen from the album folder that holds it (the deepest one); with more
     than one album folder, that folder's name comes first."""
-    holders = [f for f in folders if path.startswith(f.rstrip(os.sep) + os.sep)]
+    holders = [f for f in folders if path != f and Library.is_under(path, f)]
     if not holders:
         return path
     folder = max(holders, key=len)
