@@ -19,8 +19,13 @@ from albumfinder import fetch, paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.embedding import loading
 from albumfinder.embedding.loading import LazyEmbedder
-from albumfinder.errors import FolderError, FolderNotFoundError, IndexUnavailableError
-from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
+from albumfinder.errors import (
+    FolderError,
+    FolderNotFoundError,
+    ImageLoadError,
+    IndexUnavailableError,
+)
+from albumfinder.images import open_photo, open_photo_bytes
 from albumfinder.index import FileRow, IndexStore, stored_vector
 from albumfinder.indexer import index_folders
 from albumfinder.models import registry, weights
@@ -264,7 +269,7 @@ class Library:
             self._vectors[model_key] = (generation, vectors)
             return vectors
 
-    def embed_query(self, embedder: Embedder, query: Query) -> np.ndarray:
+    def embed_query(self, embedder: Embedder | LazyEmbedder, query: Query) -> np.ndarray:
         """The vector of a query photo: a path, a PIL image or encoded image bytes.
 
         An indexed, unchanged photo reuses its stored vector (no decoding at all).
@@ -294,7 +299,7 @@ class Library:
 
     def search(
         self,
-        embedder: Embedder,
+        embedder: Embedder | LazyEmbedder,
         query: Query,
         n: int = 10,
         folders: Sequence[str | os.PathLike[str]] | None = None,
@@ -437,7 +442,7 @@ class Library:
     ) -> np.ndarray:
         """(len(photos), dim) unit vectors of photos by path; an indexed, unchanged photo
         reuses its stored vector. Raises ImageLoadError for a photo that cannot be read."""
-        rows = [self.embed_query(embedder, photo) for photo in photos]  # type: ignore[arg-type]
+        rows = [self.embed_query(embedder, photo) for photo in photos]
         if not rows:
             return np.empty((0, embedder.dim), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)

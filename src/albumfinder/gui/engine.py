@@ -251,7 +251,7 @@ class Engine(QObject):
         library = self._lib()
 
         def work(_progress: Any, _stop: Any) -> list[SearchHit]:
-            return library.search(Library.embedder(name, path), query, n=n)  # type: ignore[arg-type]
+            return library.search(Library.embedder(name, path), query, n=n)
 
         return self.pools.interactive_task(work, on_result=on_result, on_error=on_error)
 

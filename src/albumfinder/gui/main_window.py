@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
+from albumfinder.errors import ImageLoadError
 from albumfinder.gui import advice, reveal
 from albumfinder.gui.banner import BannerLevel
 from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source_from_mime
@@ -23,7 +24,7 @@ from albumfinder.gui.settings import Settings
 from albumfinder.gui.status_text import embedding_text, finished_text, scanning_text
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 from albumfinder.gui.window_view import MainWindowView
-from albumfinder.images import ImageLoadError, photo_name_patterns
+from albumfinder.images import photo_name_patterns
 from albumfinder.library import Library
 from albumfinder.report import (
     FolderStatus,
