@@ -18,7 +18,7 @@ from PIL import Image
 from albumfinder import fetch, paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.embedding import loading
-from albumfinder.embedding.loading import LazyEmbedder
+from albumfinder.embedding.loading import LazyEmbedder as LazyEmbedder  # the faces name it
 from albumfinder.errors import (
     FolderError,
     FolderNotFoundError,
@@ -295,7 +295,9 @@ class Library:
             if vector is not None and vector.shape == (embedder.dim,):  # else: damaged
                 return vector / max(float(np.linalg.norm(vector)), 1e-12)
             image = open_photo(path, min_size=embedder.decode_size)
-        return embedder.embed_prepared([embedder.prepare(image)], urgent=True)[0]
+        model = loading.loaded(embedder)
+        embedded: np.ndarray = model.embed_prepared([model.prepare(image)], urgent=True)[0]
+        return embedded
 
     def search(
         self,

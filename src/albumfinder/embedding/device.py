@@ -124,7 +124,8 @@ def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
         warnings.simplefilter("ignore")
         from torch.ao.quantization import quantize_dynamic
 
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        quantized: torch.nn.Module = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantized
 
 
 def usable_cores() -> int | None:

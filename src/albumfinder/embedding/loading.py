@@ -74,7 +74,7 @@ def can_download(spec: ModelSpec, timeout: float = 1.5) -> bool:
     request = urllib.request.Request(url, method="HEAD")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            reached = 200 <= response.status < 400
+            reached = bool(200 <= response.status < 400)
     except (OSError, ValueError):
         reached = False
     _remember_reach(url, reached)
