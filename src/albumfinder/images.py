@@ -14,6 +14,7 @@ import errno
 import io
 import os
 import stat
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
@@ -23,18 +24,6 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from albumfinder import memory_budget
 from albumfinder.errors import ImageLoadError
-
-try:  # HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the file is named
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    if hasattr(pillow_heif, "register_avif_opener"):
-        with contextlib.suppress(Exception):  # Pillow's own AVIF plugin may be there already
-            pillow_heif.register_avif_opener()
-except ImportError:  # pragma: no cover - declared dependency, but keep working without it
-    pillow_heif = None  # type: ignore[assignment]
-
-ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 
 @dataclass(frozen=True)
@@ -106,9 +95,36 @@ def photo_name_patterns() -> list[str]:
 #: Largest image we decode, in pixels. A 30000x30000 PNG (900 MP) is refused; a 200 MP
 #: panorama is not. Checked on the declared size, before any pixel is decoded.
 MAX_PIXELS = 250_000_000
-# Pillow refuses images over twice its own limit (2 × 89 MP) before we can look at them:
-# raise its limit to ours, so the check in _decode is the one that decides.
-Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+_formats_lock = threading.Lock()
+_formats_registered = False
+
+
+def register_formats() -> None:
+    """Set Pillow up to read every photo type (once; later calls return at once, from any
+    thread): HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the file is
+    named, and Pillow's pixel limit raised to ours. Pillow's settings are global, so this
+    happens when Album Finder first decodes a photo (or :func:`albumfinder.runtime.
+    tune_process` asks), not at import."""
+    global _formats_registered
+    if _formats_registered:
+        return
+    with _formats_lock:
+        if _formats_registered:
+            return
+        try:
+            import pillow_heif
+        except ImportError:  # pragma: no cover - declared dependency, but work without it
+            pass
+        else:
+            pillow_heif.register_heif_opener()
+            if hasattr(pillow_heif, "register_avif_opener"):
+                with contextlib.suppress(Exception):  # Pillow's own AVIF plugin may be there
+                    pillow_heif.register_avif_opener()
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        # Pillow refuses images over twice its own limit (2 × 89 MP) before we can look at
+        # them: raise its limit to ours, so the check in _decode is the one that decides.
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+        _formats_registered = True
 
 
 def is_photo_name(name: str) -> bool:
@@ -121,6 +137,7 @@ def open_photo(path: str | os.PathLike[str], min_size: int | None = None) -> Ima
     ``min_size`` lets large photos be decoded or reduced to a smaller scale while both sides
     stay at least that many pixels (the model then resizes the rest of the way).
     """
+    register_formats()
     try:
         with open_regular_file(path) as handle:
             if os.fstat(handle.fileno()).st_size == 0:
@@ -163,6 +180,7 @@ def open_photo_bytes(
     data: bytes, name: str = "pasted image", min_size: int | None = None
 ) -> Image.Image:
     """Like :func:`open_photo` for image data held in memory (a paste, a browser drag)."""
+    register_formats()
     if not data:
         raise ImageLoadError(name, "empty image data")
     try:
