@@ -6,7 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from albumfinder.report import IndexProgress, duration_text
+from albumfinder.report import IndexProgress, Phase, duration_text
 
 
 class ProgressPrinter:
@@ -23,12 +23,12 @@ class ProgressPrinter:
         self._counted = False  # not a terminal: a line of count() was printed
 
     def __call__(self, event: IndexProgress) -> None:
-        if event.phase == "scanning":
+        if event.phase == Phase.SCANNING:
             text = f"Scanning… {event.done:,} photos found" if event.done else "Scanning…"
-        elif event.phase == "embedding":
+        elif event.phase == Phase.EMBEDDING:
             text = self._bar(event)
         else:
-            if self._unprinted is not None and event.phase == "done":
+            if self._unprinted is not None and event.phase == Phase.DONE:
                 self.stream.write(self._unprinted + "\n")  # a log ends with where it got to
                 self.stream.flush()
             self._unprinted = None
@@ -44,7 +44,7 @@ class ProgressPrinter:
             self.stream.flush()
             self._last_line = now
             self._unprinted = None
-        elif event.phase == "embedding":
+        elif event.phase == Phase.EMBEDDING:
             self._unprinted = text
 
     def _bar(self, event: IndexProgress) -> str:
