@@ -292,3 +292,13 @@ def test_a_device_that_is_not_here_is_one_error_line(capsys, monkeypatch, album,
     assert err.strip().splitlines()[-1] == (
         "albumfinder-cli: error: CUDA was asked for, but torch finds no usable NVIDIA GPU"
     )
+
+
+def test_without_dinov2_weights_the_cli_says_how_to_get_them(capsys, album, album_home):
+    """The core says why the built-in model is used and hints "get its weights"; the command
+    line words how (that advice was once part of the core's words)."""
+    folder, query = album
+    assert main(["embed", str(query)]) == 0  # no --model: the default model
+    err = capsys.readouterr().err
+    assert "DINOv2 weights not found" in err and "using the built-in model" in err
+    assert "Run `albumfinder-cli models --download dinov2-small` or pass -p PATH." in err

@@ -155,7 +155,7 @@ def test_model_path_file_names_its_model(dinov2_file):
 def test_without_dinov2_weights_the_builtin_model_is_used_and_says_how(tmp_path):
     name, reason = default_model_name()
     assert name == "builtin"
-    assert "albumfinder-cli models --download dinov2-small" in reason and "-p" in reason
+    assert (reason.hint, reason.model) == (Hint.GET_WEIGHTS, "dinov2-small")  # the CLI words it
     name, reason = default_model_name(tmp_path / "no-such-folder")
     assert name == "builtin" and "no-such-folder" in reason
     fallback = load_embedder(model_path=tmp_path / "no-such-folder", allow_download=False)

@@ -522,7 +522,7 @@ def test_close_closes_the_connection_of_a_thread_still_running(tmp_path, album_h
 def test_folder_problems_are_album_finder_errors_naming_the_folder(tmp_path, album_home):
     """A face needs one ``except AlbumFinderError`` for add_folder and forget (the old
     ``except OSError`` / ``except ValueError`` still work)."""
-    from albumfinder.errors import AlbumFinderError, FolderError
+    from albumfinder.errors import AlbumFinderError, FolderError, Hint
 
     make_album(tmp_path / "album", 2)
     (tmp_path / "a file").write_bytes(b"x")
@@ -541,5 +541,6 @@ def test_folder_problems_are_album_finder_errors_naming_the_folder(tmp_path, alb
             library.forget(tmp_path / "album")
         assert isinstance(info.value, FolderError)
         assert info.value.path == str(tmp_path / "album")
+        assert info.value.hint is Hint.REMOVE_FOLDER and "window" not in str(info.value)
     finally:
         library.close()

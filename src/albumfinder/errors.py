@@ -20,6 +20,21 @@ class Hint(str, Enum):
     CHECK_CONNECTION = "check-connection"  # the network, a proxy, or a mirror
     FREE_DISK = "free-disk"
     ADD_FOLDERS_AGAIN = "add-folders-again"
+    REMOVE_FOLDER = "remove-folder"  # remove the folder from the album
+
+
+class Hinted(str):
+    """Words for the user that are no error (why a default was not used), with what would
+    help (``hint``, about ``model``): each face adds its own advice, as for an error."""
+
+    hint: Hint | None
+    model: str | None
+
+    def __new__(cls, text: str, *, hint: Hint | None = None, model: str | None = None) -> Hinted:
+        said = super().__new__(cls, text)
+        said.hint = hint
+        said.model = model
+        return said
 
 
 class AlbumFinderError(Exception):

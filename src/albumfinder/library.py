@@ -22,6 +22,7 @@ from albumfinder.embedding.loading import LazyEmbedder as LazyEmbedder  # the fa
 from albumfinder.errors import (
     FolderError,
     FolderNotFoundError,
+    Hint,
     ImageLoadError,
     IndexUnavailableError,
 )
@@ -188,8 +189,9 @@ class Library:
             what = "is an album folder" if holder == path else f"lies in the album folder {holder}"
             raise FolderError(
                 f"{path} {what}: its photos are the album's and are kept. To drop them, "
-                "remove the folder from the album (Album Finder's window: select it, Remove).",
+                "remove the folder from the album.",
                 path=path,
+                hint=Hint.REMOVE_FOLDER,
             )
         rows = self._outside_rows(path)
         self.store.remove_files(r.id for r in rows)
