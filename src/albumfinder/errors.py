@@ -79,6 +79,12 @@ class ImageLoadError(AlbumFinderError):
         super().__init__(shown, path=path)
 
 
+#: a :class:`WeightsError`'s ``reason`` when no weights file is there
+WEIGHTS_NOT_FOUND = "The weights file was not found."
+#: its ``reason`` for a file that is there (the default: the raiser says when it is not)
+WEIGHTS_UNUSABLE = "This weights file cannot be used: it is damaged or holds another model."
+
+
 class WeightsError(AlbumFinderError):
     """Weights missing, unreachable, corrupt or for another model; the message says which.
 
@@ -89,22 +95,13 @@ class WeightsError(AlbumFinderError):
     def __init__(
         self,
         message: str,
-        reason: str | None = None,
+        reason: str = WEIGHTS_UNUSABLE,
         *,
         model: str | None = None,
         hint: Hint | None = None,
     ) -> None:
         super().__init__(message, model=model, hint=hint)
-        self.reason = reason or _weights_reason_for(message)
-
-
-def _weights_reason_for(message: str) -> str:
-    """The words for people when the raiser gave none: what is wrong with the file."""
-    if "not found" in message or message.startswith("no weights"):
-        return "The weights file was not found."
-    if "cancelled" in message:
-        return "The download was cancelled."
-    return "This weights file cannot be used: it is damaged or holds another model."
+        self.reason = reason
 
 
 class DownloadCancelled(WeightsError):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
-from albumfinder.errors import Hint, Hinted, WeightsError
+from albumfinder.errors import WEIGHTS_NOT_FOUND, Hint, Hinted, WeightsError
 from albumfinder.models.registry import LISTED_MODELS, MODELS, ModelSpec, get_spec
 from albumfinder.models.weights import download_url, download_weights, find_weights
 from albumfinder.report import ModelRow
@@ -166,6 +166,7 @@ def load_embedder(
             off = f" and downloads are off ({paths.OFFLINE_ENV})" if allow_download else ""
             raise WeightsError(
                 f"no weights for {spec.name} found{where}{off}",
+                WEIGHTS_NOT_FOUND,
                 model=spec.name,
                 hint=Hint.GET_WEIGHTS,
             )
