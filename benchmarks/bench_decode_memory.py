@@ -38,7 +38,8 @@ sys.path.insert(0, {bench!r})
 from albumfinder import runtime; runtime.tune_process()
 from common import load_model, peak_rss_mib
 from albumfinder import indexer
-from albumfinder.images import ImageLoadError, describe_error
+from albumfinder.errors import ImageLoadError
+from albumfinder.images import describe_error
 from albumfinder.library import Library
 
 def todays_open_photo(path, min_size=None):

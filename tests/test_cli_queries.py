@@ -128,8 +128,11 @@ def test_a_seed_search_never_leaks_into_album_searches(tmp_path, capsys, album):
 
     # forget: an album folder is refused, its photos kept
     assert main(["forget", str(folder)]) == 1
-    assert "is an album folder: its photos are the album's and are kept" in (
-        capsys.readouterr().err
+    refused = capsys.readouterr().err
+    assert "is an album folder: its photos are the album's and are kept" in refused
+    # the core hints "remove the folder"; the command line words where that is done
+    assert refused.rstrip().endswith(
+        "remove the folder from the album (Album Finder's window: select it, Remove)."
     )
     assert run_json(capsys, "status", "--json")["folders"][0]["indexed"] == 6
     assert run_json(capsys, "forget", str(tmp_path), "--json") == {

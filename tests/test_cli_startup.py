@@ -84,3 +84,14 @@ def test_a_seed_rerun_on_an_unchanged_folder_loads_no_model(tmp_path):
     assert [r["path"] for r in after] == [r["path"] for r in before]
     assert all(abs(a["score"] - b["score"]) < 1e-3 for a, b in zip(after, before, strict=True))
     assert Path(again["queries"][0]["picture"]).is_file()
+
+
+def test_importing_the_cli_main_module_runs_nothing():
+    """``python -m albumfinder.cli`` runs the CLI; importing its ``__main__`` (a tool that
+    walks the package, say) does not."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import albumfinder.cli.__main__; print('imported')", "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert (out.returncode, out.stdout) == (0, "imported\n"), out.stderr

@@ -276,3 +276,29 @@ def test_the_cli_words_the_advice_for_each_hint():
     full = IndexUnavailableError("Cannot write the index: the disk is full.")
     full.hint = Hint.FREE_DISK
     assert error_text(full) == "Cannot write the index: the disk is full."
+
+
+@pytest.mark.parametrize("argv", [["embed", "{query}"], ["-q", "{query}", "-d", "{album}"]])
+def test_a_device_that_is_not_here_is_one_error_line(capsys, monkeypatch, album, album_home, argv):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # no NVIDIA GPU here
+    folder, query = album
+    names = {"album": str(folder), "query": str(query)}
+    argv = [a.format(**names) for a in argv] + ["--model", "builtin", "--device", "cuda"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "albumfinder-cli: error: CUDA was asked for, but torch finds no usable NVIDIA GPU"
+    )
+
+
+def test_without_dinov2_weights_the_cli_says_how_to_get_them(capsys, album, album_home):
+    """The core says why the built-in model is used and hints "get its weights"; the command
+    line words how (that advice was once part of the core's words)."""
+    folder, query = album
+    assert main(["embed", str(query)]) == 0  # no --model: the default model
+    err = capsys.readouterr().err
+    assert "DINOv2 weights not found" in err and "using the built-in model" in err
+    assert "Run `albumfinder-cli models --download dinov2-small` or pass -p PATH." in err

@@ -162,7 +162,7 @@ def test_model_path_file_names_its_model(dinov2_file):
 def test_without_dinov2_weights_the_builtin_model_is_used_and_says_how(tmp_path):
     name, reason = default_model_name()
     assert name == "builtin"
-    assert "albumfinder-cli models --download dinov2-small" in reason and "-p" in reason
+    assert (reason.hint, reason.model) == (Hint.GET_WEIGHTS, "dinov2-small")  # the CLI words it
     name, reason = default_model_name(tmp_path / "no-such-folder")
     assert name == "builtin" and "no-such-folder" in reason
     fallback = load_embedder(model_path=tmp_path / "no-such-folder", allow_download=False)
@@ -259,6 +259,8 @@ def test_device_choice():
             pick_device("cuda")
     with pytest.raises(ValueError, match="unknown device"):
         pick_device("tpu")
+    with pytest.raises(ValueError, match="unknown device 'cudagpu': use cpu, cuda or mps"):
+        pick_device("cudagpu")  # the registry's device names, not their prefixes
 
 
 def test_threads_and_openmp_settings():

@@ -12,7 +12,8 @@ import threading
 import pytest
 
 from albumfinder import fetch
-from albumfinder.fetch import FetchCancelled, FetchError, fetch_bytes, is_public_address
+from albumfinder.errors import FetchCancelled, FetchError
+from albumfinder.fetch import fetch_bytes, is_public_address
 from slow_server import serve_badly
 
 JOIN_S = 20  # generous: the old code ran until the server gave up (30 s)

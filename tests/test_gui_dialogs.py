@@ -261,7 +261,7 @@ def test_skipped_dialog_opens_reveals_and_copies_with_album_relative_paths(qtbot
 
 def test_skipped_paths_name_their_album_folder_when_there_are_several(tmp_path):
     from albumfinder.gui.library_panel import SkippedDialog
-    from albumfinder.indexer import Skipped
+    from albumfinder.report import Skipped
 
     a, b = str(tmp_path / "Holidays"), str(tmp_path / "Holidays" / "Phone")
     rows = [Skipped(f"{b}/x.jpg", "empty"), Skipped(f"{a}/2019/y.jpg", "empty")]

@@ -358,3 +358,56 @@ def test_removing_a_folder_while_it_is_indexed_leaves_none_of_its_photos(qtbot, 
     assert store.files_under([str(drop)], "") == {}
     kept = store.load_vectors(model_key("builtin"))[0]
     assert len(kept) == 4 and all(p.startswith(str(keep)) for p in kept)
+
+
+def test_the_skipped_list_is_the_one_status_gives(qtbot, window, tmp_path):
+    """A photo the index recorded as unreadable that is now a broken link: the window lists
+    it with the reason ``Library.status`` gives (the scan's, the newer), not the old one."""
+    album = tmp_path / "album"
+    make_album(album, 3)
+    (album / "notes.jpg").write_bytes(b"not a photo at all")
+    index_folder(qtbot, window, album)
+    (album / "notes.jpg").unlink()
+    (album / "notes.jpg").symlink_to(album / "deleted-long-ago.jpg")  # now a broken link
+    panel = window.library_panel
+    window.engine.refresh_folders()
+    qtbot.waitUntil(lambda: any(s.scan_problems for s in panel.statuses), timeout=10_000)
+    window.show_skipped()
+    qtbot.waitUntil(lambda: getattr(window, "skipped_dialog", None) is not None, timeout=10_000)
+    tree = window.skipped_dialog.tree
+    rows = [tree.topLevelItem(i).text(1) for i in range(tree.topLevelItemCount())]
+    window.skipped_dialog.close()
+    assert rows == [s.reason for s in window.engine.library.status().skipped]
+    assert len(rows) == 1 and "link" in rows[0]
+
+
+@pytest.mark.parametrize("mime_type", ["image/heic", "image/avif", "image/tiff"])
+def test_dropped_photo_data_of_every_supported_kind_is_a_query(qtbot, mime_type):
+    """A browser drag may carry only the photo's bytes, typed HEIC, AVIF or TIFF too."""
+    from albumfinder.gui.drop_zone import QueryKind, source_from_mime
+
+    data = b"\0\0\0\x18ftypheic"  # what the content is, is decoding's business
+    mime = QMimeData()
+    mime.setData(mime_type, data)
+    source = source_from_mime(mime)
+    assert source is not None and (source.kind, source.value) == (QueryKind.BYTES, data)
+
+
+def test_both_faces_word_a_time_left_with_the_one_formatter():
+    """The window says "about 2 min 05 s left", the command line "ETA 2:05"; a time left
+    not known (infinite: no photo done yet) is left out, not a crash."""
+    import io
+
+    from albumfinder.cli.progress import ProgressPrinter
+    from albumfinder.gui.status_text import embedding_text
+    from albumfinder.report import IndexProgress, Phase
+
+    def progress(eta):
+        return IndexProgress(Phase.EMBEDDING, 10, 100, rate=2.0, eta_s=eta)
+
+    assert embedding_text(progress(125.4)).endswith(" · about 2 min 05 s left")
+    assert embedding_text(progress(3725)).endswith(" · about 1 h 02 min left")
+    assert embedding_text(progress(float("inf"))) == "Indexing 10 of 100 photos · 2.0 photos/s"
+    stream = io.StringIO()
+    ProgressPrinter(stream)(progress(125.4))
+    assert "2.0 photos/s, ETA 2:05" in stream.getvalue()

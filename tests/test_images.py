@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
+from albumfinder.errors import ImageLoadError
+from albumfinder.images import open_photo, open_photo_bytes
 
 from photo_factory import make_photo
 

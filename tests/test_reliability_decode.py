@@ -22,7 +22,8 @@ from PIL import Image
 
 import albumfinder
 from albumfinder import indexer, memory_budget
-from albumfinder.images import NOT_REGULAR_FILE, READ_TIMEOUT, ImageLoadError, open_photo
+from albumfinder.errors import ImageLoadError
+from albumfinder.images import NOT_REGULAR_FILE, READ_TIMEOUT, open_photo
 from albumfinder.library import Library
 from test_reliability_files import cosine, embed, stored_vectors, write_png
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from albumfinder.images import ImageLoadError
+from albumfinder.errors import ImageLoadError
 from albumfinder.library import Library
 from albumfinder.scan import NOT_UTF8
 from reliability_support import permissions_enforced

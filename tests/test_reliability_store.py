@@ -560,3 +560,30 @@ def test_close_closes_the_connection_of_a_thread_still_running(tmp_path, album_h
     worker.join(60)
     assert len(asked["hits"]) == 2
     assert "closed database" in asked.get("error", "still open")
+
+
+def test_folder_problems_are_album_finder_errors_naming_the_folder(tmp_path, album_home):
+    """A face needs one ``except AlbumFinderError`` for add_folder and forget (the old
+    ``except OSError`` / ``except ValueError`` still work)."""
+    from albumfinder.errors import AlbumFinderError, FolderError, Hint
+
+    make_album(tmp_path / "album", 2)
+    (tmp_path / "a file").write_bytes(b"x")
+    library = Library()
+    try:
+        missing = tmp_path / "gone"
+        with pytest.raises(FileNotFoundError) as info:
+            library.add_folder(missing)
+        assert isinstance(info.value, AlbumFinderError)
+        assert info.value.path == str(missing)
+        with pytest.raises(FolderError) as info:
+            library.add_folder(tmp_path / "a file")
+        assert info.value.path == str(tmp_path / "a file")
+        library.add_folder(tmp_path / "album")
+        with pytest.raises(ValueError) as info:
+            library.forget(tmp_path / "album")
+        assert isinstance(info.value, FolderError)
+        assert info.value.path == str(tmp_path / "album")
+        assert info.value.hint is Hint.REMOVE_FOLDER and "window" not in str(info.value)
+    finally:
+        library.close()

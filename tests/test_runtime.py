@@ -49,3 +49,24 @@ def test_tuning_keeps_the_users_own_openmp_setting():
     )
     assert _fresh(code, GOMP_SPINCOUNT="1000") == ["-"]
     assert _fresh(code, OMP_WAIT_POLICY="ACTIVE") == ["ACTIVE"]
+
+
+def test_pillow_is_set_up_by_the_first_decode_or_by_tune_process_not_by_import():
+    """Pillow's settings are global: importing Album Finder leaves them alone; the first
+    photo it opens (a library user's) or tune_process (the entry points') sets them."""
+    check = (
+        "from PIL import Image;"
+        "print(Image.MAX_IMAGE_PIXELS == images.MAX_PIXELS,"
+        " '.heic' in Image.registered_extensions())"
+    )
+    png = "import io; buf = io.BytesIO(); Image.new('RGB', (8, 8)).save(buf, 'PNG');"
+    printed = _fresh(
+        "import albumfinder.library, albumfinder.images as images;"
+        f"{check}; {png} images.open_photo_bytes(buf.getvalue()); {check}"
+    )
+    assert printed == ["False", "False", "True", "True"]
+    printed = _fresh(
+        "from albumfinder import runtime; runtime.tune_process();"
+        f"import albumfinder.images as images; {check}"
+    )
+    assert printed == ["True", "True"]

@@ -267,3 +267,20 @@ def test_a_mirror_serves_the_same_files(served, checkpoint, monkeypatch):
     assert path.read_bytes() == checkpoint.read_bytes()
     monkeypatch.delenv("ALBUMFINDER_WEIGHTS_MIRROR")
     assert download_url(SMALL) == SMALL.weights_url
+
+
+def test_the_reason_for_people_is_what_the_raiser_says_not_a_guess_from_the_message(tmp_path):
+    """A damaged file in a folder whose name says "not found" is still a damaged file."""
+    from albumfinder.errors import WEIGHTS_NOT_FOUND, WEIGHTS_UNUSABLE, WeightsError
+
+    spec = get_spec("dinov2-small")
+    folder = tmp_path / "backup not found"
+    folder.mkdir()
+    damaged = folder / spec.weights_filename
+    damaged.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(WeightsError) as info:
+        load_state_dict(spec, damaged)
+    assert info.value.reason == WEIGHTS_UNUSABLE
+    with pytest.raises(WeightsError) as info:
+        load_state_dict(spec, tmp_path / "cancelled" / spec.weights_filename)
+    assert info.value.reason == WEIGHTS_NOT_FOUND

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -34,7 +34,7 @@ class Task(Generic[T]):
 
 class DecodePool:
     def __init__(self, workers: int, name: str = "decode") -> None:
-        self._tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+        self._tasks: queue.SimpleQueue[Task[Any] | None] = queue.SimpleQueue()
         self._name = name
         self._threads = 0
         self._replacements = 0
@@ -66,7 +66,7 @@ class DecodePool:
         self._tasks.put(task)
         return task
 
-    def abandon(self, task: Task, replace: bool = True) -> None:
+    def abandon(self, task: Task[Any], replace: bool = True) -> None:
         """Give up on ``task``; if a thread is stuck in it and ``replace``, another thread
         takes its place so the remaining photos keep their pace."""
         stuck = not task.future.cancel() and not task.future.done()

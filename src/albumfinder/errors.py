@@ -20,6 +20,21 @@ class Hint(str, Enum):
     CHECK_CONNECTION = "check-connection"  # the network, a proxy, or a mirror
     FREE_DISK = "free-disk"
     ADD_FOLDERS_AGAIN = "add-folders-again"
+    REMOVE_FOLDER = "remove-folder"  # remove the folder from the album
+
+
+class Hinted(str):
+    """Words for the user that are no error (why a default was not used), with what would
+    help (``hint``, about ``model``): each face adds its own advice, as for an error."""
+
+    hint: Hint | None
+    model: str | None
+
+    def __new__(cls, text: str, *, hint: Hint | None = None, model: str | None = None) -> Hinted:
+        said = super().__new__(cls, text)
+        said.hint = hint
+        said.model = model
+        return said
 
 
 class AlbumFinderError(Exception):
@@ -43,6 +58,18 @@ class AlbumFinderError(Exception):
         return str(self)
 
 
+class SettingError(AlbumFinderError, ValueError):
+    """A setting that cannot be used here (a device, a precision); a ValueError too."""
+
+
+class FolderError(AlbumFinderError, ValueError):
+    """An album folder that cannot be added or forgotten; ``path`` names it."""
+
+
+class FolderNotFoundError(FolderError, FileNotFoundError):
+    """The folder is not there (a typo, an unplugged drive)."""
+
+
 class ImageLoadError(AlbumFinderError):
     """A photo could not be opened; ``reason`` says why in words a user understands."""
 
@@ -50,6 +77,12 @@ class ImageLoadError(AlbumFinderError):
         self.reason = reason
         shown = reason if path is None else f"{path}: {reason}"
         super().__init__(shown, path=path)
+
+
+#: a :class:`WeightsError`'s ``reason`` when no weights file is there
+WEIGHTS_NOT_FOUND = "The weights file was not found."
+#: its ``reason`` for a file that is there (the default: the raiser says when it is not)
+WEIGHTS_UNUSABLE = "This weights file cannot be used: it is damaged or holds another model."
 
 
 class WeightsError(AlbumFinderError):
@@ -62,22 +95,13 @@ class WeightsError(AlbumFinderError):
     def __init__(
         self,
         message: str,
-        reason: str | None = None,
+        reason: str = WEIGHTS_UNUSABLE,
         *,
         model: str | None = None,
         hint: Hint | None = None,
     ) -> None:
         super().__init__(message, model=model, hint=hint)
-        self.reason = reason or _weights_reason_for(message)
-
-
-def _weights_reason_for(message: str) -> str:
-    """The words for people when the raiser gave none: what is wrong with the file."""
-    if "not found" in message or message.startswith("no weights"):
-        return "The weights file was not found."
-    if "cancelled" in message:
-        return "The download was cancelled."
-    return "This weights file cannot be used: it is damaged or holds another model."
+        self.reason = reason
 
 
 class DownloadCancelled(WeightsError):

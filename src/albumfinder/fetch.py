@@ -26,6 +26,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from albumfinder.errors import FetchCancelled, FetchError
 from albumfinder.paths import downloads_off
@@ -168,7 +169,9 @@ def _connection(
     return conn
 
 
-def _connect(sock: socket.socket, address: tuple, timeout: float, watchdog: _Watchdog) -> None:
+def _connect(
+    sock: socket.socket, address: tuple[Any, ...], timeout: float, watchdog: _Watchdog
+) -> None:
     """Connect without blocking for longer than a poll, so Cancel works while connecting."""
     sock.setblocking(False)
     err = sock.connect_ex(address)

@@ -14,6 +14,7 @@ import errno
 import io
 import os
 import stat
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
@@ -24,18 +25,6 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from albumfinder import memory_budget
 from albumfinder.errors import ImageLoadError
 
-try:  # HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the file is named
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    if hasattr(pillow_heif, "register_avif_opener"):
-        with contextlib.suppress(Exception):  # Pillow's own AVIF plugin may be there already
-            pillow_heif.register_avif_opener()
-except ImportError:  # pragma: no cover - declared dependency, but keep working without it
-    pillow_heif = None  # type: ignore[assignment]
-
-ImageFile.LOAD_TRUNCATED_IMAGES = False
-
 
 @dataclass(frozen=True)
 class PhotoType:
@@ -45,6 +34,8 @@ class PhotoType:
     name: str
     extensions: tuple[str, ...]
     pillow_formats: tuple[str, ...]
+    #: what a drag or a paste calls this content ("image/heic"), for the faces to take it
+    mime_types: tuple[str, ...] = ()
 
 
 #: RAW camera files: indexed through the JPEG preview the camera embeds in them.
@@ -73,15 +64,15 @@ RAW_EXTENSIONS = (
 #: the Open dialog and the README all follow it. Only formats a camera or a phone writes:
 #: no plugin that runs an external program (EPS runs Ghostscript) or reads science data.
 PHOTO_TYPES = (
-    PhotoType("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), ("JPEG",)),
+    PhotoType("JPEG", (".jpg", ".jpeg", ".jpe", ".jfif"), ("JPEG",), ("image/jpeg",)),
     PhotoType("MPO (multi-picture JPEG)", (".mpo",), ("JPEG",)),  # Pillow: JPEG → MPO
-    PhotoType("PNG and APNG", (".png", ".apng"), ("PNG",)),
-    PhotoType("WebP", (".webp",), ("WEBP",)),
-    PhotoType("HEIC/HEIF", (".heic", ".heif"), ("HEIF",)),
-    PhotoType("AVIF and AVIF sequences", (".avif", ".avifs"), ("AVIF", "HEIF")),
-    PhotoType("TIFF", (".tif", ".tiff"), ("TIFF",)),
-    PhotoType("BMP", (".bmp",), ("BMP",)),
-    PhotoType("GIF", (".gif",), ("GIF",)),
+    PhotoType("PNG and APNG", (".png", ".apng"), ("PNG",), ("image/png", "image/apng")),
+    PhotoType("WebP", (".webp",), ("WEBP",), ("image/webp",)),
+    PhotoType("HEIC/HEIF", (".heic", ".heif"), ("HEIF",), ("image/heic", "image/heif")),
+    PhotoType("AVIF and AVIF sequences", (".avif", ".avifs"), ("AVIF", "HEIF"), ("image/avif",)),
+    PhotoType("TIFF", (".tif", ".tiff"), ("TIFF",), ("image/tiff",)),
+    PhotoType("BMP", (".bmp",), ("BMP",), ("image/bmp",)),
+    PhotoType("GIF", (".gif",), ("GIF",), ("image/gif",)),
     PhotoType("RAW (its embedded preview)", RAW_EXTENSIONS, ("TIFF", "JPEG")),
 )
 
@@ -92,6 +83,10 @@ PHOTO_EXTENSIONS = frozenset(ext for kind in PHOTO_TYPES for ext in kind.extensi
 PILLOW_FORMATS = tuple(dict.fromkeys(f for kind in PHOTO_TYPES for f in kind.pillow_formats))
 
 
+#: The MIME types of photo content a drop or a paste may carry, in the list's order.
+PHOTO_MIME_TYPES = tuple(dict.fromkeys(m for kind in PHOTO_TYPES for m in kind.mime_types))
+
+
 def photo_name_patterns() -> list[str]:
     """``*.jpg``-style patterns of every supported extension (for a file dialog's filter)."""
     return [f"*{ext}" for kind in PHOTO_TYPES for ext in kind.extensions]
@@ -100,9 +95,36 @@ def photo_name_patterns() -> list[str]:
 #: Largest image we decode, in pixels. A 30000x30000 PNG (900 MP) is refused; a 200 MP
 #: panorama is not. Checked on the declared size, before any pixel is decoded.
 MAX_PIXELS = 250_000_000
-# Pillow refuses images over twice its own limit (2 × 89 MP) before we can look at them:
-# raise its limit to ours, so the check in _decode is the one that decides.
-Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+_formats_lock = threading.Lock()
+_formats_registered = False
+
+
+def register_formats() -> None:
+    """Set Pillow up to read every photo type (once; later calls return at once, from any
+    thread): HEIC/HEIF (and AVIF with older pillow-heif) by content, whatever the file is
+    named, and Pillow's pixel limit raised to ours. Pillow's settings are global, so this
+    happens when Album Finder first decodes a photo (or :func:`albumfinder.runtime.
+    tune_process` asks), not at import."""
+    global _formats_registered
+    if _formats_registered:
+        return
+    with _formats_lock:
+        if _formats_registered:
+            return
+        try:
+            import pillow_heif
+        except ImportError:  # pragma: no cover - declared dependency, but work without it
+            pass
+        else:
+            pillow_heif.register_heif_opener()
+            if hasattr(pillow_heif, "register_avif_opener"):
+                with contextlib.suppress(Exception):  # Pillow's own AVIF plugin may be there
+                    pillow_heif.register_avif_opener()
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        # Pillow refuses images over twice its own limit (2 × 89 MP) before we can look at
+        # them: raise its limit to ours, so the check in _decode is the one that decides.
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, MAX_PIXELS)
+        _formats_registered = True
 
 
 def is_photo_name(name: str) -> bool:
@@ -115,6 +137,7 @@ def open_photo(path: str | os.PathLike[str], min_size: int | None = None) -> Ima
     ``min_size`` lets large photos be decoded or reduced to a smaller scale while both sides
     stay at least that many pixels (the model then resizes the rest of the way).
     """
+    register_formats()
     try:
         with open_regular_file(path) as handle:
             if os.fstat(handle.fileno()).st_size == 0:
@@ -157,6 +180,7 @@ def open_photo_bytes(
     data: bytes, name: str = "pasted image", min_size: int | None = None
 ) -> Image.Image:
     """Like :func:`open_photo` for image data held in memory (a paste, a browser drag)."""
+    register_formats()
     if not data:
         raise ImageLoadError(name, "empty image data")
     try:

@@ -18,9 +18,15 @@ from PIL import Image
 from albumfinder import fetch, paths
 from albumfinder.allocator import release_free_memory
 from albumfinder.embedding import loading
-from albumfinder.embedding.loading import LazyEmbedder
-from albumfinder.errors import IndexUnavailableError
-from albumfinder.images import ImageLoadError, open_photo, open_photo_bytes
+from albumfinder.embedding.loading import LazyEmbedder as LazyEmbedder  # the faces name it
+from albumfinder.errors import (
+    FolderError,
+    FolderNotFoundError,
+    Hint,
+    ImageLoadError,
+    IndexUnavailableError,
+)
+from albumfinder.images import open_photo, open_photo_bytes
 from albumfinder.index import FileRow, IndexStore, stored_vector
 from albumfinder.indexer import index_folders
 from albumfinder.models import registry, weights
@@ -33,6 +39,7 @@ from albumfinder.report import (
     ModelRow,
     SearchHit,
     Skipped,
+    merge_skipped,
 )
 from albumfinder.scan import (
     NOT_UTF8,
@@ -97,18 +104,19 @@ class Library:
     def add_folder(self, folder: str | os.PathLike[str]) -> str:
         path = normalize_path(folder)
         if not os.path.exists(path):
-            raise FileNotFoundError(f"Folder not found: {path}")
+            raise FolderNotFoundError(f"Folder not found: {path}", path=path)
         if not os.path.isdir(path):
-            raise NotADirectoryError(f"Not a folder: {path}")
+            raise FolderError(f"Not a folder: {path}", path=path)
         if not os.access(path, os.R_OK | os.X_OK):
-            raise PermissionError(f"Cannot read the folder {path} (permission denied)")
+            raise FolderError(f"Cannot read the folder {path} (permission denied)", path=path)
         if not is_storable_name(path):
-            raise ValueError(f"Cannot add {path}: {NOT_UTF8}")
+            raise FolderError(f"Cannot add {path}: {NOT_UTF8}", path=path)
         same = same_folder_in(path, self.store.folders())
         if same is not None:
-            raise ValueError(
+            raise FolderError(
                 f"Cannot add {path}: it is {same}, already in the album under that name "
-                "(a symbolic link or another name for the same folder); nothing was added"
+                "(a symbolic link or another name for the same folder); nothing was added",
+                path=path,
             )
         self.store.add_folder(path)
         return path
@@ -173,16 +181,18 @@ class Library:
         """Drop the cached vectors of photos under ``folder`` that no album folder holds;
         returns how many photos were dropped. The photos themselves are not touched.
 
-        Raises ValueError when ``folder`` is (or lies in) an album folder: its photos are
+        Raises :class:`FolderError` when ``folder`` is (or lies in) an album folder: its photos are
         the album's, and removing the folder from the album is what drops them.
         """
         path = normalize_path(folder)
         holder = self.album_folder_holding(path)
         if holder is not None:
             what = "is an album folder" if holder == path else f"lies in the album folder {holder}"
-            raise ValueError(
+            raise FolderError(
                 f"{path} {what}: its photos are the album's and are kept. To drop them, "
-                "remove the folder from the album (Album Finder's window: select it, Remove)."
+                "remove the folder from the album.",
+                path=path,
+                hint=Hint.REMOVE_FOLDER,
             )
         rows = self._outside_rows(path)
         self.store.remove_files(r.id for r in rows)
@@ -262,7 +272,7 @@ class Library:
             self._vectors[model_key] = (generation, vectors)
             return vectors
 
-    def embed_query(self, embedder: Embedder, query: Query) -> np.ndarray:
+    def embed_query(self, embedder: Embedder | LazyEmbedder, query: Query) -> np.ndarray:
         """The vector of a query photo: a path, a PIL image or encoded image bytes.
 
         An indexed, unchanged photo reuses its stored vector (no decoding at all).
@@ -288,11 +298,13 @@ class Library:
             if vector is not None and vector.shape == (embedder.dim,):  # else: damaged
                 return vector / max(float(np.linalg.norm(vector)), 1e-12)
             image = open_photo(path, min_size=embedder.decode_size)
-        return embedder.embed_prepared([embedder.prepare(image)], urgent=True)[0]
+        model = loading.loaded(embedder)
+        embedded: np.ndarray = model.embed_prepared([model.prepare(image)], urgent=True)[0]
+        return embedded
 
     def search(
         self,
-        embedder: Embedder,
+        embedder: Embedder | LazyEmbedder,
         query: Query,
         n: int = 10,
         folders: Sequence[str | os.PathLike[str]] | None = None,
@@ -354,16 +366,13 @@ class Library:
         else:
             model_key = max(models, key=lambda key: models[key]) if models else ""
         folders = self.folder_status(model_key, count_pending=True)
-        reasons = {s.path: s.reason for s in self.skipped(model_key=model_key or None)}
-        for folder in folders:
-            reasons.update(folder.scan_problems)
         return AlbumStatus(
             index=str(self.store.path),
             model_key=model_key,
             models=models,
             folders=folders,
             outside_album=self.count_outside_album(),
-            skipped=[Skipped(p, r) for p, r in sorted(reasons.items())],
+            skipped=merge_skipped(self.skipped(model_key=model_key or None), folders),
         )
 
     # -- models (static: no index needed, so a face may ask before it has opened one) --
@@ -373,10 +382,13 @@ class Library:
         return loading.model_rows(model_path)
 
     @staticmethod
-    def default_model(model_path: str | os.PathLike[str] | None = None) -> tuple[str, str | None]:
+    def default_model(
+        model_path: str | os.PathLike[str] | None = None, *, allow_download: bool = True
+    ) -> tuple[str, str | None]:
         """(name, None), or ("builtin", why DINOv2 is not used): see
-        :func:`albumfinder.embedding.loading.default_model_name`."""
-        return loading.default_model_name(model_path)
+        :func:`albumfinder.embedding.loading.default_model_name` (``allow_download=False``:
+        only weights already here count, and nothing is asked of the network)."""
+        return loading.default_model_name(model_path, allow_download=allow_download)
 
     @staticmethod
     def embedder(
@@ -435,7 +447,7 @@ class Library:
     ) -> np.ndarray:
         """(len(photos), dim) unit vectors of photos by path; an indexed, unchanged photo
         reuses its stored vector. Raises ImageLoadError for a photo that cannot be read."""
-        rows = [self.embed_query(embedder, photo) for photo in photos]  # type: ignore[arg-type]
+        rows = [self.embed_query(embedder, photo) for photo in photos]
         if not rows:
             return np.empty((0, embedder.dim), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)

@@ -1,10 +1,14 @@
 """What the core tells its faces: the phases and progress of a run, its report, the photos
-it skipped, search hits and the state of each album folder. Plain data, no behaviour."""
+it skipped, search hits and the state of each album folder. Plain data, and the one rule for
+what counts as skipped."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class Phase(str, Enum):
@@ -53,7 +57,7 @@ class IndexReport:
     cancelled: bool = False
     seconds: float = 0.0
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "model": self.model,
             "folders": self.folders,
@@ -67,6 +71,23 @@ class IndexReport:
             "missing_folders": self.missing_folders,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
         }
+
+
+def duration_text(seconds: float | None, *, clock: bool = False) -> str:
+    """A time left in words ("2 min 05 s"), or (``clock``) as a clock does ("2:05",
+    "1:02:05"); "" (a clock: "--:--") when it is not known."""
+    if seconds is None or not math.isfinite(seconds):
+        return "--:--" if clock else ""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if clock:
+        return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+    if whole < 60:
+        return f"{max(whole, 1)} s"
+    if whole < 3600:
+        return f"{minutes} min {secs:02d} s"
+    return f"{hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True)
@@ -85,6 +106,23 @@ class FolderStatus:
     #: (path, reason) of what the scan could not look at: broken links, unreadable folders…
     #: (only counted with ``count_pending``; the index records photos, not these)
     scan_problems: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def skipped_total(self) -> int:
+        """The folder's skipped count: unreadable photos plus what its scan could not read."""
+        return self.skipped + len(self.scan_problems)
+
+
+def merge_skipped(
+    index_skips: Iterable[Skipped], statuses: Iterable[FolderStatus]
+) -> list[Skipped]:
+    """Everything skipped, by path: what the index recorded and what the folders' last scan
+    met (broken links, unreadable folders), the scan's reason winning for a path in both
+    (it is the newer news). The one rule both faces list skips by."""
+    reasons = {entry.path: entry.reason for entry in index_skips}
+    for status in statuses:
+        reasons.update(status.scan_problems)
+    return [Skipped(path, why) for path, why in sorted(reasons.items())]
 
 
 @dataclass(frozen=True)
@@ -126,8 +164,3 @@ class AlbumStatus:
     folders: list[FolderStatus]
     outside_album: int  # photos cached by one-off folder searches, in no album folder
     skipped: list[Skipped]  # sorted by path
-
-    @staticmethod
-    def skipped_in(folder: FolderStatus) -> int:
-        """A folder's skipped count: unreadable photos plus what its scan could not read."""
-        return folder.skipped + len(folder.scan_problems)

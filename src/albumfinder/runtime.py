@@ -33,4 +33,7 @@ def tune_process() -> bool:
             from albumfinder.allocator import keep_freed_memory
 
             _malloc_tuned = keep_freed_memory()
+            from albumfinder.images import register_formats
+
+            register_formats()  # Pillow's photo types and pixel limit, before any thread runs
         return _malloc_tuned

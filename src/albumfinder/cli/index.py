@@ -20,12 +20,7 @@ def run_index(args: argparse.Namespace) -> int:
                 if not os.path.isdir(path):
                     what = "not a folder" if os.path.exists(path) else "folder not found"
                     raise CliError(f"{what}: {path}")
-            roots = []
-            for folder in args.folders:
-                try:
-                    roots.append(library.add_folder(folder))
-                except (OSError, ValueError) as exc:
-                    raise CliError(str(exc)) from exc
+            roots = [library.add_folder(folder) for folder in args.folders]
         else:
             roots = library.folders()
             if not roots:

@@ -32,7 +32,6 @@ COMMANDS = {
     "forget": ("status", "run_forget"),
 }
 MAX_TILE_SIZE = 1024  # a 21-tile picture at 1024 px is already 22,000 px wide
-DEVICES = ("cpu", "cuda", "mps")  # what the core's device choice accepts by name
 #: the precisions the core knows (the registry's Precision enum: one list)
 PRECISIONS = tuple(str(p.value) for p in registry.Precision)
 
@@ -64,7 +63,7 @@ def _model_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="weights: a .pth file, a folder holding it, or a torch-hub repo folder",
     )
-    group.add_argument("--device", choices=DEVICES, help="default: the best present")
+    group.add_argument("--device", choices=registry.DEVICES, help="default: the best present")
     group.add_argument(
         "--precision",
         default="auto",

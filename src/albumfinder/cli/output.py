@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from albumfinder.errors import AlbumFinderError, Hint
+from albumfinder.errors import AlbumFinderError, Hint, Hinted
 
 if TYPE_CHECKING:
     from albumfinder.report import IndexReport
@@ -40,6 +40,10 @@ def emit_json(payload: dict) -> None:
 
 
 def say(text: str) -> None:
+    """A line on stderr; the core's hinted words (why a default was not used) with the
+    CLI's advice for their hint."""
+    if isinstance(text, Hinted) and text.hint is Hint.GET_WEIGHTS:
+        text = with_advice(text, text.model)
     print(text, file=sys.stderr)
 
 
@@ -58,6 +62,8 @@ def error_text(error: AlbumFinderError) -> str:
     """An error in the CLI's words: the core's message, plus the CLI's advice for its hint."""
     if error.hint == Hint.GET_WEIGHTS:
         return with_advice(error.message, error.model)
+    if error.hint == Hint.REMOVE_FOLDER:  # the command line has no remove: the window does
+        return f"{error.message.rstrip('.')} (Album Finder's window: select it, Remove)."
     return error.message
 
 

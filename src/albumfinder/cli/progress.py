@@ -6,16 +6,7 @@ import sys
 import time
 from typing import TextIO
 
-from albumfinder.report import IndexProgress
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds == float("inf"):
-        return "--:--"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+from albumfinder.report import IndexProgress, Phase, duration_text
 
 
 class ProgressPrinter:
@@ -32,12 +23,12 @@ class ProgressPrinter:
         self._counted = False  # not a terminal: a line of count() was printed
 
     def __call__(self, event: IndexProgress) -> None:
-        if event.phase == "scanning":
+        if event.phase == Phase.SCANNING:
             text = f"Scanning… {event.done:,} photos found" if event.done else "Scanning…"
-        elif event.phase == "embedding":
+        elif event.phase == Phase.EMBEDDING:
             text = self._bar(event)
         else:
-            if self._unprinted is not None and event.phase == "done":
+            if self._unprinted is not None and event.phase == Phase.DONE:
                 self.stream.write(self._unprinted + "\n")  # a log ends with where it got to
                 self.stream.flush()
             self._unprinted = None
@@ -53,7 +44,7 @@ class ProgressPrinter:
             self.stream.flush()
             self._last_line = now
             self._unprinted = None
-        elif event.phase == "embedding":
+        elif event.phase == Phase.EMBEDDING:
             self._unprinted = text
 
     def _bar(self, event: IndexProgress) -> str:
@@ -63,7 +54,7 @@ class ProgressPrinter:
         skipped = f", {event.skipped} skipped" if event.skipped else ""
         return (
             f"Indexing {bar} {event.done}/{event.total} "
-            f"{event.rate:.1f} photos/s, ETA {format_duration(event.eta_s)}{skipped}"
+            f"{event.rate:.1f} photos/s, ETA {duration_text(event.eta_s, clock=True)}{skipped}"
         )
 
     def count(self, what: str, done: int, total: int) -> None:

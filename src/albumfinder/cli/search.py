@@ -33,7 +33,7 @@ def run_search(args: argparse.Namespace) -> int:
 
         def search(query: str) -> list[SearchHit]:
             return library.search(  # the model loads if a query needs it
-                model,  # type: ignore[arg-type]
+                model,
                 query,
                 n=args.num,
                 folders=args.folder,

@@ -81,7 +81,7 @@ def run_seed(args: argparse.Namespace) -> int:
 
             def search(query: str) -> list[SearchHit]:
                 return library.search(  # the model loads if a query needs it
-                    model,  # type: ignore[arg-type]
+                    model,
                     query,
                     n=args.num,
                     folders=[database],

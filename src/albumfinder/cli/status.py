@@ -6,12 +6,10 @@ from __future__ import annotations
 import argparse
 
 from albumfinder.cli import loading
-from albumfinder.cli.output import CliError, emit_json
+from albumfinder.cli.output import emit_json
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from albumfinder.report import AlbumStatus
-
     with loading.open_library() as library:
         status = library.status(args.model)
     folders, skipped = status.folders, status.skipped
@@ -27,7 +25,7 @@ def run_status(args: argparse.Namespace) -> int:
                         "exists": f.exists,
                         "indexed": f.indexed,
                         "pending": f.pending,
-                        "skipped": AlbumStatus.skipped_in(f),
+                        "skipped": f.skipped_total,
                     }
                     for f in folders
                 ],
@@ -47,7 +45,7 @@ def run_status(args: argparse.Namespace) -> int:
         if not f.exists:
             print("      not found (kept in the album; unplugged drive?)")
         pending = "" if f.pending is None else f", {f.pending:,} not indexed yet"
-        print(f"      {f.indexed:,} indexed{pending}, {AlbumStatus.skipped_in(f):,} skipped")
+        print(f"      {f.indexed:,} indexed{pending}, {f.skipped_total:,} skipped")
     if status.outside_album:
         print(
             f"Also indexed: {status.outside_album:,} photos outside the album's folders, "
@@ -69,10 +67,7 @@ def run_status(args: argparse.Namespace) -> int:
 def run_forget(args: argparse.Namespace) -> int:
     """Drop the cached vectors of photos under FOLDER that are in no album folder."""
     with loading.open_library() as library:
-        try:
-            dropped = library.forget(args.folder)
-        except ValueError as exc:
-            raise CliError(str(exc)) from exc
+        dropped = library.forget(args.folder)
         left = library.count_outside_album()
     if args.json:
         emit_json({"forgotten": dropped, "outside_album": left})

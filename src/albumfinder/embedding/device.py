@@ -17,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from albumfinder.models.registry import ModelSpec, Precision
+from albumfinder.errors import SettingError
+from albumfinder.models.registry import DEVICES, ModelSpec, Precision
 
 THREADS_ENV = "ALBUMFINDER_THREADS"
 CPUINFO = "/proc/cpuinfo"  # where Linux says what the CPU can do
@@ -37,12 +38,13 @@ def pick_device(requested: str | None = None) -> str:
     mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
     if want == "auto":
         return "cuda" if cuda else "mps" if mps else "cpu"
+    if want.split(":", 1)[0] not in DEVICES:
+        known = f"{', '.join(DEVICES[:-1])} or {DEVICES[-1]}"
+        raise SettingError(f"unknown device {requested!r}: use {known}")
     if want.startswith("cuda") and not cuda:
-        raise ValueError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
+        raise SettingError("CUDA was asked for, but torch finds no usable NVIDIA GPU")
     if want == "mps" and not mps:
-        raise ValueError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
-    if want not in ("cpu", "mps") and not want.startswith("cuda"):
-        raise ValueError(f"unknown device {requested!r}: use cpu, cuda or mps")
+        raise SettingError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
     return want
 
 
@@ -100,9 +102,10 @@ def resolve_precision(precision: str, device: str, spec: ModelSpec | None = None
     try:
         chosen = Precision((precision or "auto").lower())
     except ValueError:
-        raise ValueError(f"unknown precision {precision!r}: use {', '.join(PRECISIONS)}") from None
+        known = ", ".join(PRECISIONS)
+        raise SettingError(f"unknown precision {precision!r}: use {known}") from None
     if chosen is Precision.INT8 and (device != "cpu" or not int8_available()):
-        raise ValueError("int8 runs on the CPU only, with torch's quantised kernels")
+        raise SettingError("int8 runs on the CPU only, with torch's quantised kernels")
     if chosen is not Precision.AUTO:
         return chosen
     if device.startswith("cuda"):
@@ -132,7 +135,8 @@ def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
         warnings.simplefilter("ignore")
         from torch.ao.quantization import quantize_dynamic
 
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        quantized: torch.nn.Module = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        return quantized
 
 
 def usable_cores() -> int | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
-from albumfinder.errors import Hint, WeightsError
+from albumfinder.errors import WEIGHTS_NOT_FOUND, Hint, Hinted, WeightsError
 from albumfinder.models.registry import LISTED_MODELS, MODELS, ModelSpec, get_spec
 from albumfinder.models.weights import download_url, download_weights, find_weights
 from albumfinder.report import ModelRow
@@ -74,7 +74,7 @@ def can_download(spec: ModelSpec, timeout: float = 1.5) -> bool:
     request = urllib.request.Request(url, method="HEAD")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            reached = 200 <= response.status < 400
+            reached = bool(200 <= response.status < 400)
     except (OSError, ValueError):
         reached = False
     _remember_reach(url, reached)
@@ -92,7 +92,8 @@ def _spec_for_file(model_path: str | os.PathLike[str] | None) -> ModelSpec | Non
 def default_model_name(
     model_path: str | os.PathLike[str] | None = None, *, allow_download: bool = True
 ) -> tuple[str, str | None]:
-    """(model name, None), or ("builtin", why DINOv2 is not used and how to get it).
+    """(model name, None), or ("builtin", why DINOv2 is not used): a :class:`~albumfinder.
+    errors.Hinted` saying "get its weights", which each face words (the CLI: its command).
 
     DINOv2 small when its weights are here, or (``allow_download``) can be fetched: the
     check is one HEAD request of at most 1.5 s, skipped when ALBUMFINDER_OFFLINE=1 or when
@@ -104,25 +105,23 @@ def default_model_name(
     spec = get_spec(DEFAULT_MODEL)
     if find_weights(spec, model_path) is not None:
         return spec.name, None
-    how = f"Run `albumfinder-cli models --download {spec.name}` or pass -p PATH."
+
+    def fallback(why: str) -> tuple[str, str | None]:
+        return "builtin", Hinted(
+            f"{why}; using the built-in model.", hint=Hint.GET_WEIGHTS, model=spec.name
+        )
+
     if model_path:
-        return "builtin", (
-            f"No DINOv2 weights ({spec.weights_filename}) found at {model_path}; using the "
-            f"built-in model. {how}"
-        )
+        return fallback(f"No DINOv2 weights ({spec.weights_filename}) found at {model_path}")
     if not allow_download:
-        return "builtin", f"DINOv2 weights not found; using the built-in model. {how}"
+        return fallback("DINOv2 weights not found")
     if paths.downloads_off():
-        return "builtin", (
-            f"DINOv2 weights not found and downloads are off ({paths.OFFLINE_ENV}); using the "
-            f"built-in model. {how}"
-        )
+        return fallback(f"DINOv2 weights not found and downloads are off ({paths.OFFLINE_ENV})")
     if can_download(spec):
         return spec.name, None
-    return "builtin", (
+    return fallback(
         "DINOv2 weights not found and the download server could not be reached (offline?; "
-        f"not tried again for {UNREACHABLE_MEMORY_S // 60} minutes); using the built-in "
-        f"model. {how}"
+        f"not tried again for {UNREACHABLE_MEMORY_S // 60} minutes)"
     )
 
 
@@ -167,6 +166,7 @@ def load_embedder(
             off = f" and downloads are off ({paths.OFFLINE_ENV})" if allow_download else ""
             raise WeightsError(
                 f"no weights for {spec.name} found{where}{off}",
+                WEIGHTS_NOT_FOUND,
                 model=spec.name,
                 hint=Hint.GET_WEIGHTS,
             )

@@ -31,6 +31,8 @@ def in_words(exc: BaseException) -> str:
     if isinstance(exc, AlbumFinderError):
         if needs_weights(exc):
             return f"{_sentence(reason(exc))} {GET_WEIGHTS}"
+        if exc.hint is Hint.REMOVE_FOLDER:
+            return f"{_sentence(reason(exc))} Select it in the album list, then Remove."
         return reason(exc)
     return str(exc) or type(exc).__name__  # an OSError from a folder, say: its own words
 

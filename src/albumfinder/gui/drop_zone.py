@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
 from albumfinder.gui import icons
 from albumfinder.gui.painting import draw_fitted_image
+from albumfinder.images import PHOTO_MIME_TYPES
 
 TITLE = "Drop a photo here, paste one, or open a file"
 SUBTITLE = "Album Finder shows the photos in your album that look most like it."
@@ -78,7 +79,7 @@ def source_from_mime(mime: QMimeData | None) -> QuerySource | None:
             image = image.toImage()
         if isinstance(image, QImage) and not image.isNull():
             return QuerySource(QueryKind.IMAGE, image, "pasted image")  # encoded when searched
-    for fmt in ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp"):
+    for fmt in PHOTO_MIME_TYPES:
         if mime.hasFormat(fmt):
             data = bytes(mime.data(fmt).data())
             if data:

@@ -260,7 +260,7 @@ class Engine(QObject):
 
         def work(_progress: Any, _stop: Any) -> list[SearchHit]:
             # lazy: an indexed photo's stored vector answers without loading the model
-            return library.search(Library.embedder(name, path), query, n=n)  # type: ignore[arg-type]
+            return library.search(Library.embedder(name, path), query, n=n)
 
         def failed(exc: BaseException) -> None:
             on_error(exc)

@@ -29,15 +29,11 @@ from PySide6.QtWidgets import (
 
 from albumfinder.gui import icons
 from albumfinder.gui.plain_text import tooltip
+from albumfinder.library import Library
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 STATS_ROLE = Qt.ItemDataRole.UserRole + 1
 MISSING_ROLE = Qt.ItemDataRole.UserRole + 2
-
-
-def skipped_count(status) -> int:
-    """Unreadable photos and what the scan could not look at (broken links, locked folders)."""
-    return status.skipped + len(status.scan_problems)
 
 
 def _carry_pending(status, previous):
@@ -58,7 +54,7 @@ def describe(status) -> str:
     parts = [f"{status.indexed:,} indexed"]
     if status.pending:
         parts.append(f"{status.pending:,} pending")
-    if skipped := skipped_count(status):
+    if skipped := status.skipped_total:
         parts.append(f"{skipped:,} skipped")
     return " · ".join(parts)
 
@@ -196,7 +192,7 @@ class LibraryPanel(QWidget):
         has = bool(statuses)
         self.list.setVisible(has)
         self.empty.setVisible(not has)
-        self.skipped_button.setEnabled(any(skipped_count(s) for s in statuses))
+        self.skipped_button.setEnabled(any(s.skipped_total for s in statuses))
         self.rescan_button.setEnabled(has)
         self._update_buttons()
 
@@ -212,7 +208,7 @@ class LibraryPanel(QWidget):
 def _album_relative(path: str, folders) -> str:
     """``path`` as seen from the album folder that holds it (the deepest one); with more
     than one album folder, that folder's name comes first."""
-    holders = [f for f in folders if path.startswith(f.rstrip(os.sep) + os.sep)]
+    holders = [f for f in folders if path != f and Library.is_under(path, f)]
     if not holders:
         return path
     folder = max(holders, key=len)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
+from albumfinder.errors import ImageLoadError
 from albumfinder.gui import advice, reveal
 from albumfinder.gui.banner import BannerLevel
 from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source_from_mime
@@ -23,9 +24,17 @@ from albumfinder.gui.settings import Settings
 from albumfinder.gui.status_text import embedding_text, finished_text, scanning_text
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
 from albumfinder.gui.window_view import MainWindowView
-from albumfinder.images import ImageLoadError, photo_name_patterns
+from albumfinder.images import photo_name_patterns
 from albumfinder.library import Library
-from albumfinder.report import FolderStatus, IndexProgress, IndexReport, Phase, SearchHit, Skipped
+from albumfinder.report import (
+    FolderStatus,
+    IndexProgress,
+    IndexReport,
+    Phase,
+    SearchHit,
+    Skipped,
+    merge_skipped,
+)
 
 FOLDER_REFRESH_S = 2.0  # how often the folder counts are refreshed while indexing
 PREVIEW_SIZE = 1024
@@ -146,12 +155,10 @@ class MainWindow(ModelControl, MainWindowView):
 
     def show_skipped(self) -> None:
         # what the last scan met (broken links, unreadable folders) is not in the index
-        statuses: list[FolderStatus] = self.library_panel.statuses
-        problems = {path: why for status in statuses for path, why in status.scan_problems}
+        statuses: list[FolderStatus] = list(self.library_panel.statuses)
 
         def show(skipped: list[Skipped]) -> None:
-            merged = {**problems, **{entry.path: entry.reason for entry in skipped}}
-            rows = [Skipped(path, why) for path, why in sorted(merged.items())]
+            rows = merge_skipped(skipped, statuses)
             self.skipped_dialog = SkippedDialog(rows, self, folders=self.engine.folders)
             # the same handling as a result's Open and Show in Folder
             self.skipped_dialog.openRequested.connect(self.strip.openRequested)

@@ -41,10 +41,8 @@ class ModelControl:
         for row in range(self.model_combo.count()):
             name = self.model_combo.itemData(row)
             spec = get_spec(name)
-            ready = name == "builtin" or Library.weights_present(
-                name, self.settings.model_path(name)
-            )
-            if name == "builtin":
+            ready = Library.weights_present(name, self.settings.model_path(name))
+            if spec.traits.packaged:  # its weights ship with the app: a short title says so
                 title = "Built-in (offline)"
             else:
                 title = spec.title if ready else f"{spec.title} · download {spec.download_size}"
@@ -56,7 +54,7 @@ class ModelControl:
         self.refresh_model_titles()  # weights may have come or gone since
         name = self.model_combo.currentData()
         path = self.settings.model_path(name)
-        if name != "builtin" and not Library.weights_present(name, path):
+        if not Library.weights_present(name, path):
             self.ask_for_weights(name)
             return
         self.select_model(name, path)

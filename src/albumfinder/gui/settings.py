@@ -59,7 +59,7 @@ class Settings:
         value = str(self.value("model", "") or "")
         if value in MODELS:
             return value
-        return "dinov2-small" if Library.weights_present("dinov2-small") else "builtin"
+        return Library.default_model(allow_download=False)[0]
 
     @model.setter
     def model(self, name: str) -> None:

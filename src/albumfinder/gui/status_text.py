@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from albumfinder.report import IndexProgress, IndexReport
+from albumfinder.report import IndexProgress, IndexReport, duration_text
 
 
 def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"about {max(seconds, 1)} s left"
-    if seconds < 3600:
-        return f"about {seconds // 60} min {seconds % 60:02d} s left"
-    return f"about {seconds // 3600} h {seconds % 3600 // 60:02d} min left"
+    said = duration_text(seconds)
+    return f"about {said} left" if said else ""
 
 
 def scanning_text(p: IndexProgress) -> str:
@@ -25,8 +19,8 @@ def embedding_text(p: IndexProgress) -> str:
     parts = [f"Indexing {p.done:,} of {p.total:,} photos"]
     if p.rate > 0:
         parts.append(f"{p.rate:.1f} photos/s")
-    if p.eta_s is not None and p.done < p.total:
-        parts.append(duration(p.eta_s))
+    if p.done < p.total and (left := duration(p.eta_s)):
+        parts.append(left)
     return " · ".join(parts)
 
 

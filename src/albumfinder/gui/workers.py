@@ -87,7 +87,8 @@ def make_pool(name: str, threads: int) -> QThreadPool:
     pool = QThreadPool()
     pool.setObjectName(name)
     pool.setMaxThreadCount(threads)
-    # Keep threads alive: each has its own SQLite connection (IndexStore is per-thread).
+    # Keep threads alive: the index opens one SQLite connection per thread that uses it
+    # (IndexStore.connection() is thread-local), so a new thread would open another.
     pool.setExpiryTimeout(-1)
     return pool
 

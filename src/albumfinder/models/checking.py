@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from albumfinder import paths
-from albumfinder.errors import Hint, WeightsError
+from albumfinder.errors import WEIGHTS_NOT_FOUND, Hint, WeightsError
 from albumfinder.models.registry import ModelSpec, VerifyBy
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def load_state_dict(spec: ModelSpec, path: str | os.PathLike[str]) -> dict[str, 
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise WeightsError(f"weights file not found: {path}")
+        raise WeightsError(f"weights file not found: {path}", WEIGHTS_NOT_FOUND)
     digest = _check_hash(spec, path)
     state = checked_state(spec, path)
     if spec.traits.verify_by is VerifyBy.RECORDED_SHA:  # else its name carries its hash

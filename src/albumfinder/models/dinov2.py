@@ -39,7 +39,8 @@ class Attention(nn.Module):
             x = attn.softmax(dim=-1) @ v
         else:
             x = F.scaled_dot_product_attention(q, k, v)
-        return self.proj(x.transpose(1, 2).reshape(b, n, c))
+        out: torch.Tensor = self.proj(x.transpose(1, 2).reshape(b, n, c))
+        return out
 
 
 class Mlp(nn.Module):
@@ -49,7 +50,8 @@ class Mlp(nn.Module):
         self.fc2 = nn.Linear(hidden, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x)))
+        out: torch.Tensor = self.fc2(F.gelu(self.fc1(x)))
+        return out
 
 
 class SwiGLUFFN(nn.Module):
@@ -63,7 +65,8 @@ class SwiGLUFFN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x1, x2 = self.w12(x).chunk(2, dim=-1)
-        return self.w3(F.silu(x1) * x2)
+        out: torch.Tensor = self.w3(F.silu(x1) * x2)
+        return out
 
 
 class LayerScale(nn.Module):
@@ -87,7 +90,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.ls1(self.attn(self.norm1(x)))
-        return x + self.ls2(self.mlp(self.norm2(x)))
+        out: torch.Tensor = x + self.ls2(self.mlp(self.norm2(x)))
+        return out
 
 
 class PatchEmbed(nn.Module):
@@ -96,7 +100,8 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Conv2d(3, dim, kernel_size=PATCH_SIZE, stride=PATCH_SIZE)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.proj(x).flatten(2).transpose(1, 2)  # (B, patches, dim)
+        out: torch.Tensor = self.proj(x).flatten(2).transpose(1, 2)  # (B, patches, dim)
+        return out
 
 
 class DinoV2(nn.Module):
@@ -159,7 +164,10 @@ class DinoV2(nn.Module):
             x = torch.cat((x[:, :1], registers, x[:, 1:]), dim=1)
         for block in self.blocks:
             x = block(x)
-        return self.norm(x[:, 0])  # LayerNorm is per token: normalising only CLS is the same
+        out: torch.Tensor = self.norm(
+            x[:, 0]
+        )  # LayerNorm is per token: normalising only CLS is the same
+        return out
 
 
 def build_dinov2(spec: ModelSpec) -> DinoV2:

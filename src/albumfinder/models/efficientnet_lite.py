@@ -88,7 +88,8 @@ class MBConv(nn.Module):
             y = F.relu6(self._bn0(self._expand_conv(y)))
         y = F.relu6(self._bn1(self._depthwise_conv(y)))
         y = self._bn2(self._project_conv(y))
-        return x + y if self.residual else y
+        out: torch.Tensor = x + y if self.residual else y
+        return out
 
 
 class EfficientNetLite0(nn.Module):
@@ -120,7 +121,8 @@ class EfficientNetLite0(nn.Module):
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet logits (for checking the weights, not used to find photos)."""
-        return self._fc(self.forward(x))
+        out: torch.Tensor = self._fc(self.forward(x))
+        return out
 
 
 def empty_model(spec: object = None) -> EfficientNetLite0:

@@ -20,6 +20,8 @@ from albumfinder.errors import UnknownModelError
 
 DINOV2_BASE_URL = "https://dl.fbaipublicfiles.com/dinov2"
 BUILTIN_FILENAME = "efficientnet-lite0-57934424.pth"
+#: the devices a model can be asked to run on, by name ("cuda:1" names one GPU)
+DEVICES = ("cpu", "cuda", "mps")
 
 
 class _Word(str, Enum):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from albumfinder import fetch, paths
-from albumfinder.errors import DownloadCancelled, Hint, WeightsError
+from albumfinder.errors import DownloadCancelled, FetchCancelled, FetchError, Hint, WeightsError
 from albumfinder.models.checking import checked_state, remember
 from albumfinder.models.registry import ModelSpec
 
@@ -186,11 +186,11 @@ def _stream(
                 done += len(chunk)
                 if progress:
                     progress(done, total)
-    except fetch.FetchCancelled as exc:
+    except FetchCancelled as exc:
         raise DownloadCancelled(
             f"download of {spec.name} cancelled", reason="The download was cancelled."
         ) from exc
-    except fetch.FetchError as exc:
+    except FetchError as exc:
         raise WeightsError(
             _download_detail(exc, spec, host, url, done),
             reason=exc.reason,
@@ -211,7 +211,7 @@ def _write(out: Any, chunk: bytes, spec: ModelSpec, host: str, folder: Path) -> 
         ) from exc
 
 
-def _download_detail(exc: fetch.FetchError, spec: ModelSpec, host: str, url: str, done: int) -> str:
+def _download_detail(exc: FetchError, spec: ModelSpec, host: str, url: str, done: int) -> str:
     """The technical account of a failed download (the CLI's message, the GUI's Details)."""
     if exc.status is not None:
         return f"download of {spec.name} failed: {host} answered {exc.status}"
