@@ -54,3 +54,22 @@ def index_folder(qtbot, window, folder: Path, timeout: int = INDEX_TIMEOUT_MS):
     qtbot.waitUntil(lambda: bool(reports) and not window.engine.is_indexing, timeout=timeout)
     window.engine.indexFinished.disconnect(reports.append)
     return reports[-1]
+
+
+def index_one_while_adding_another(qtbot, window, tmp_path: Path, photos: int) -> Path:
+    """Index an album of ``photos`` photos through the window, then add a second of 60 and
+    wait until it is being embedded: the window is busy indexing. The first album's folder."""
+    from photo_factory import make_album
+
+    first = tmp_path / "first"
+    make_album(first, photos)
+    index_folder(qtbot, window, first)
+    second = tmp_path / "second"
+    make_album(second, 60, first_seed=500)
+    embedding = []
+    window.engine.indexProgress.connect(
+        lambda p: embedding.append(p) if p.phase == "embedding" else None
+    )
+    window.add_folder(str(second))
+    qtbot.waitUntil(lambda: bool(embedding), timeout=60_000)
+    return first

@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import os
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +76,18 @@ def permissions_enforced() -> Iterator[None]:
         yield
     finally:
         _set_effective(libc, previous)
+
+
+def mount_small_tmpfs(where: Path, size_kib: int) -> bool:
+    """A real small disk at ``where`` (a tmpfs; root on Linux only): False where it cannot be."""
+    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
+        return False
+    where.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(where)],
+        capture_output=True,
+    )
+    return done.returncode == 0
 
 
 def check_index(path: Path) -> dict[str, int]:

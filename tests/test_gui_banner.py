@@ -15,7 +15,7 @@ from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.library import Library
 
-from gui_support import drop_files, index_folder
+from gui_support import drop_files, index_folder, index_one_while_adding_another
 from photo_factory import make_album, make_photo
 
 HOSTILE_NAME = "<font color=red size=7>ALL PHOTOS DELETED</font>.jpg"
@@ -203,17 +203,7 @@ def test_nothing_overlaps_at_the_minimum_size(qtbot, window, with_banner):
 
 
 def test_results_found_while_indexing_say_they_may_change(qtbot, window, tmp_path):
-    first = tmp_path / "first"
-    make_album(first, 4)
-    index_folder(qtbot, window, first)
-    second = tmp_path / "second"
-    make_album(second, 60, first_seed=500)
-    embedding = []
-    window.engine.indexProgress.connect(
-        lambda p: embedding.append(p) if p.phase == "embedding" else None
-    )
-    window.add_folder(str(second))
-    qtbot.waitUntil(lambda: bool(embedding), timeout=60_000)
+    first = index_one_while_adding_another(qtbot, window, tmp_path, 4)
     with qtbot.waitSignal(window.searchFinished, timeout=60_000):
         drop_files(window.drop_zone, first / "photo_000.jpg")
     assert window.engine.is_indexing
@@ -269,8 +259,11 @@ def test_markup_in_folder_and_file_names_is_shown_as_text_everywhere(qtbot, wind
     make_album(album, 3)
     (album / "<b>broken.jpg").write_bytes(b"not a photo")
     index_folder(qtbot, window, album)
-    item = window.library_panel.item_for(str(album))
-    assert _as_shown(item.toolTip()).startswith(f"{album}\n3 indexed")
+
+    def folder_tooltip() -> str:  # the counts arrive with the next foldersChanged
+        return _as_shown(window.library_panel.item_for(str(album)).toolTip())
+
+    qtbot.waitUntil(lambda: folder_tooltip().startswith(f"{album}\n3 indexed"), timeout=30_000)
 
     with qtbot.waitSignal(window.searchFinished, timeout=60_000) as found:
         drop_files(window.drop_zone, album / "photo_000.jpg")

@@ -20,7 +20,7 @@ from albumfinder.gui.result_strip import IMAGE_ROLE, format_score
 from albumfinder.gui.settings import Settings
 from albumfinder.library import Library
 
-from gui_support import drop_files, drop_mime, index_folder
+from gui_support import drop_files, drop_mime, index_folder, index_one_while_adding_another
 from local_server import serve
 from photo_factory import make_album, make_photo
 
@@ -234,17 +234,7 @@ def test_cancel_keeps_what_was_done_and_rescan_embeds_only_the_rest(qtbot, windo
 
 
 def test_query_during_indexing_is_answered_from_what_is_indexed(qtbot, window, tmp_path):
-    first = tmp_path / "first"
-    make_album(first, 6)
-    index_folder(qtbot, window, first)
-    second = tmp_path / "second"
-    make_album(second, 60, first_seed=500)
-    started = []
-    window.engine.indexProgress.connect(
-        lambda e: started.append(e) if e.phase == "embedding" else None
-    )
-    window.add_folder(str(second))
-    qtbot.waitUntil(lambda: bool(started), timeout=60_000)
+    first = index_one_while_adding_another(qtbot, window, tmp_path, 6)
     hits = []
     window.searchFinished.connect(hits.append)
     drop_files(window.drop_zone, first / "photo_000.jpg")

@@ -29,7 +29,7 @@ import pytest
 from albumfinder.cli import main
 from albumfinder.index import SCHEMA_VERSION
 from albumfinder.library import Library
-from reliability_support import Zygote, check_index, permissions_enforced
+from reliability_support import Zygote, check_index, mount_small_tmpfs, permissions_enforced
 
 from photo_factory import make_album
 
@@ -204,24 +204,13 @@ def test_read_only_data_folder_gives_one_clear_error_and_changes_nothing(
     assert after == before and wal == b""
 
 
-def _mount_small_tmpfs(where: Path, size_kib: int) -> bool:
-    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
-        return False
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(where)],
-        capture_output=True,
-    )
-    return done.returncode == 0
-
-
 def test_full_disk_stops_with_a_clear_error_and_keeps_every_whole_batch(
     tmp_path, capsys, monkeypatch, embedder
 ):
     """A real full file system: a 2 MiB tmpfs (root on Linux; otherwise the next test's
     file-size limit covers the same path with another errno)."""
     disk = tmp_path / "small-disk"
-    if not _mount_small_tmpfs(disk, 2048):
+    if not mount_small_tmpfs(disk, 2048):
         pytest.skip("mounting a tmpfs needs root on Linux (the file-size-limit test still runs)")
     try:
         home = disk / "home"

@@ -23,7 +23,7 @@ import pytest
 
 from albumfinder.cli import main
 from albumfinder.library import Library
-from reliability_support import check_index, permissions_enforced
+from reliability_support import check_index, mount_small_tmpfs, permissions_enforced
 
 from photo_factory import make_album
 
@@ -37,17 +37,6 @@ def embedder():
     from albumfinder.embedding.loading import load_embedder
 
     return load_embedder("builtin", allow_download=False)
-
-
-def _mount_tmpfs(where: Path, size_kib: int) -> bool:
-    if os.geteuid() != 0 or not sys.platform.startswith("linux"):
-        return False
-    where.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k", "tmpfs", str(where)],
-        capture_output=True,
-    )
-    return done.returncode == 0
 
 
 def _index_json(capsys, *argv: str) -> dict:
@@ -79,7 +68,7 @@ def _far_times_album(tmp_path: Path) -> tuple[Path, list[tuple[Path, int]]]:
     photos = make_album(album, 4)
     dated = [(photos[0], YEAR_2300_NS), (photos[1], YEAR_1960_NS)]
     old_disk = tmp_path / "old-disk"
-    if _mount_tmpfs(old_disk, 4096):  # ext4 stops at 1901; tmpfs keeps any 64-bit second
+    if mount_small_tmpfs(old_disk, 4096):  # ext4 stops at 1901; tmpfs keeps any 64-bit second
         (old_disk / "1500.jpg").write_bytes(photos[3].read_bytes())
         (album / "old").symlink_to(old_disk)
         dated.append((album / "old" / "1500.jpg", YEAR_1500_NS))
@@ -166,7 +155,7 @@ def test_on_a_full_disk_search_status_and_a_rescan_work_and_a_write_says_the_dis
 ):
     """A real full file system: the index on a 2 MiB tmpfs, filled to the last block."""
     disk = tmp_path / "small-disk"
-    if not _mount_tmpfs(disk, 2048):
+    if not mount_small_tmpfs(disk, 2048):
         pytest.skip("mounting a tmpfs needs root on Linux")
     try:
         home = disk / "home"
