@@ -45,14 +45,16 @@ from albumfinder.scan import (
     NOT_UTF8,
     OUTPUT_MARKER,
     Under,
+    album_roots,
     expand_queries,
+    folder_holding,
     is_storable_name,
     is_under,
+    leaves_with,
     normalize_path,
     root_problem,
     same_folder_in,
     scan,
-    under,
 )
 from albumfinder.search import VectorMatrix, search_vectors
 
@@ -124,7 +126,7 @@ class Library:
     def remove_folder(self, folder: str | os.PathLike[str]) -> None:
         """Forget a folder and the vectors of photos no other album folder holds."""
         path = normalize_path(folder)
-        leaves = self._leaves_with(path, self.store.folders())
+        leaves = leaves_with(path, self.store.folders())
         self.store.remove_folder(path)
         rows = self.store.files_under([path], model_key="")
         self.store.remove_files(row.id for row in rows.values() if leaves(row.path))
@@ -136,20 +138,13 @@ class Library:
         """Those of ``photos`` that removing ``folder`` from the ``album`` folders takes out
         of the album, in their order: what a face stops showing at once (no index read, so
         the GUI thread may ask)."""
-        leaves = Library._leaves_with(normalize_path(folder), album)
+        leaves = leaves_with(normalize_path(folder), album)
         return [p for p in photos if leaves(p)]
-
-    @staticmethod
-    def _leaves_with(folder: str, album: Sequence[str]) -> Callable[[str], bool]:
-        """The one rule: a photo leaves with ``folder`` when no other album folder holds it."""
-        inside, others = under([folder]), under([f for f in album if f != folder])
-        return lambda photo: photo in inside and photo not in others
 
     # -- photos cached outside the album (seed-form searches) ---------------------------
     def album_folder_holding(self, path: str | os.PathLike[str]) -> str | None:
         """The album folder ``path`` lies in (or is), if any."""
-        target = normalize_path(path)
-        return next((f for f in self.folders() if is_under(target, f)), None)
+        return folder_holding(normalize_path(path), self.folders())
 
     def _outside_rows(self, under: str | None = None, model_key: str = "") -> list[FileRow]:
         album = Under(self.folders())
@@ -197,20 +192,6 @@ class Library:
         rows = self._outside_rows(path)
         self.store.remove_files(r.id for r in rows)
         return len(rows)
-
-    def _album_roots(self, folders: Sequence[str] | None) -> list[str]:
-        """The folders an album search looks in: the album's folders, narrowed to
-        ``folders`` when given (a folder outside the album adds nothing)."""
-        album = self.folders()
-        if not folders:
-            return album
-        roots = []
-        for folder in folders:
-            if any(is_under(folder, a) for a in album):
-                roots.append(folder)
-            else:
-                roots += [a for a in album if is_under(a, folder)]
-        return roots
 
     # -- indexing ----------------------------------------------------------------------
     def index(
@@ -318,7 +299,7 @@ class Library:
         album or not. Nothing under an ``exclude`` folder is a result; the query file never is.
         """
         requested = [normalize_path(f) for f in folders] if folders else None
-        roots = self._album_roots(requested) if album_only else requested
+        roots = album_roots(self.folders(), requested) if album_only else requested
         vector = self.embed_query(embedder, query)  # a bad query says so, album or not
         if album_only and not roots:
             return []  # no album folder to look in: cached photos outside it are no results

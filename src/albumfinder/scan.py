@@ -309,3 +309,29 @@ def expand_queries(items: Sequence[str], what: str = "query") -> QueryPhotos:
         else:
             found.failed.append(Skipped(path, f"{what} not found: {path}"))
     return found
+
+
+def album_roots(album: Sequence[str], folders: Sequence[str] | None) -> list[str]:
+    """The folders an album search looks in: the album's folders, narrowed to ``folders``
+    when given (a folder outside the album adds nothing)."""
+    if not folders:
+        return list(album)
+    roots = []
+    for folder in folders:
+        if any(is_under(folder, a) for a in album):
+            roots.append(folder)
+        else:
+            roots += [a for a in album if is_under(a, folder)]
+    return roots
+
+
+def folder_holding(path: str, album: Sequence[str]) -> str | None:
+    """The album folder ``path`` lies in (or is), if any."""
+    return next((f for f in album if is_under(path, f)), None)
+
+
+def leaves_with(folder: str, album: Sequence[str]) -> Callable[[str], bool]:
+    """The one rule: a photo leaves the album with ``folder`` when no other album folder
+    holds it."""
+    inside, others = under([folder]), under([f for f in album if f != folder])
+    return lambda photo: photo in inside and photo not in others
