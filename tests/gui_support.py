@@ -73,3 +73,18 @@ def index_one_while_adding_another(qtbot, window, tmp_path: Path, photos: int) -
     window.add_folder(str(second))
     qtbot.waitUntil(lambda: bool(embedding), timeout=60_000)
     return first
+
+
+def window_on_recovered_index(qtbot):
+    """The real window over a Library that has just moved a damaged index aside (the test
+    damaged it first), shown and with its index open."""
+    from albumfinder.gui.main_window import MainWindow
+    from albumfinder.library import Library
+
+    library = Library()
+    assert library.recovered_from is not None
+    win = MainWindow(library)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
+    return win, library

@@ -15,7 +15,12 @@ from albumfinder.gui.drop_zone import QuerySource
 from albumfinder.gui.main_window import MainWindow
 from albumfinder.library import Library
 
-from gui_support import drop_files, index_folder, index_one_while_adding_another
+from gui_support import (
+    drop_files,
+    index_folder,
+    index_one_while_adding_another,
+    window_on_recovered_index,
+)
 from photo_factory import make_album, make_photo
 
 HOSTILE_NAME = "<font color=red size=7>ALL PHOTOS DELETED</font>.jpg"
@@ -80,12 +85,7 @@ def test_a_damaged_index_says_what_the_user_has_to_do(qtbot, tmp_path, folders_s
     else:
         paths.index_path().parent.mkdir(parents=True, exist_ok=True)
         paths.index_path().write_bytes(np.random.default_rng(7).bytes(50_000))
-    library = Library()
-    assert library.recovered_from is not None
-    win = MainWindow(library)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
+    win, library = window_on_recovered_index(qtbot)
     text = win.banner.message()
     assert str(library.recovered_from) in text
     if folders_survive:

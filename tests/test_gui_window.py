@@ -20,7 +20,13 @@ from albumfinder.gui.result_strip import IMAGE_ROLE, format_score
 from albumfinder.gui.settings import Settings
 from albumfinder.library import Library
 
-from gui_support import drop_files, drop_mime, index_folder, index_one_while_adding_another
+from gui_support import (
+    drop_files,
+    drop_mime,
+    index_folder,
+    index_one_while_adding_another,
+    window_on_recovered_index,
+)
 from local_server import serve
 from photo_factory import make_album, make_photo
 
@@ -248,12 +254,7 @@ def test_query_during_indexing_is_answered_from_what_is_indexed(qtbot, window, t
 def test_recovered_index_is_announced(qtbot, tmp_path):
     index = paths.index_path()
     index.write_bytes(np.random.default_rng(7).bytes(50_000))  # not a database at all
-    library = Library()
-    assert library.recovered_from is not None
-    win = MainWindow(library)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitUntil(lambda: win.engine.is_open, timeout=10_000)  # told once the index is open
+    win, library = window_on_recovered_index(qtbot)
     assert win.banner.isVisible()
     assert "moved aside" in win.banner.message()
     win.close()
