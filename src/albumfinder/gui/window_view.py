@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -116,15 +117,35 @@ class MainWindowView(QMainWindow):
         right_layout.addLayout(self._results_header())
         right_layout.addWidget(self.strip)
 
+        # the album-level views (duplicates, map) are further pages beside the search
+        self.pages = QTabWidget()
+        self.pages.setObjectName("pages")
+        self.pages.setDocumentMode(True)
+        self.search_page = right
+        self.add_page("search", "Search", right)
+        self.pages.tabBar().setVisible(False)  # shown once there is a second page
+
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(left)
-        self.splitter.addWidget(right)
+        self.splitter.addWidget(self.pages)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([300, 900])
         self.setCentralWidget(self.splitter)
+
+    def add_page(self, key: str, title: str, widget: QWidget) -> None:
+        """Add an album-level view (its ``objectName`` becomes ``key``) as a page beside the
+        search."""
+        widget.setObjectName(f"{key}Page")
+        self.pages.addTab(widget, title)
+        self.pages.tabBar().setVisible(self.pages.count() > 1)
+
+    def show_page(self, key: str) -> None:
+        page = self.pages.findChild(QWidget, f"{key}Page")
+        if page is not None:
+            self.pages.setCurrentWidget(page)
 
     def _results_header(self) -> QHBoxLayout:
         self.results_title = QLabel("Look-alikes")
