@@ -164,3 +164,14 @@ class AlbumStatus:
     folders: list[FolderStatus]
     outside_album: int  # photos cached by one-off folder searches, in no album folder
     skipped: list[Skipped]  # sorted by path
+
+
+# -- album-level jobs (duplicates, map, outliers) -------------------------------------------
+@dataclass(frozen=True)
+class JobProgress:
+    """How far an album-level job (grouping, the map) has come: ``done`` of ``total`` steps
+    (``total`` 0: not known yet), and what it is doing, in words a person reads."""
+
+    done: int
+    total: int
+    text: str
