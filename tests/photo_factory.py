@@ -58,3 +58,32 @@ def make_album(folder: Path, count: int, first_seed: int = 100) -> list[Path]:
         sub = folder / "trip" if i % 3 == 2 else folder
         paths.append(save_photo(sub / f"photo_{i:03d}.jpg", first_seed + i))
     return paths
+
+
+def exif_bytes(
+    taken: str | None = None,
+    subsec: str | None = None,
+    make: str | None = None,
+    model: str | None = None,
+    gps: bool = False,
+    orientation: int | None = None,
+) -> bytes:
+    """EXIF as a camera writes it: ``taken`` as "YYYY:MM:DD HH:MM:SS" (DateTimeOriginal),
+    ``subsec`` its SubSecTimeOriginal, the camera's make and model, a GPS position."""
+    exif = Image.Exif()
+    if make:
+        exif[0x010F] = make
+    if model:
+        exif[0x0110] = model
+    if orientation:
+        exif[0x0112] = orientation
+    sub = exif.get_ifd(0x8769)
+    if taken:
+        sub[0x9003] = taken
+    if subsec:
+        sub[0x9291] = subsec
+    if gps:
+        position = exif.get_ifd(0x8825)
+        position[1], position[2] = "N", (48.0, 51.0, 24.0)
+        position[3], position[4] = "E", (2.0, 21.0, 3.0)
+    return exif.tobytes()

@@ -206,10 +206,10 @@ def _child(job: dict, ready_fd: int) -> None:
         store, record = library.store, library.store.record_batch
         log_fd = os.open(job["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-        def logged_record(model_key, vectors, failures):
+        def logged_record(model_key, vectors, failures, facts=()):
             lines = "".join(item.path + "\n" for item in [*vectors, *failures])
             os.write(log_fd, lines.encode())
-            record(model_key, vectors, failures)
+            record(model_key, vectors, failures, facts)
 
         store.record_batch = logged_record
     report = library.index(embedder, job["folders"])

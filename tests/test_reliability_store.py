@@ -517,6 +517,7 @@ def test_gui_pool_tasks_leave_no_connection_open(tmp_path, album_home, embedder,
         assert task.done.wait(60)
 
     search_on_the_pool(photos[0])
+    pool.waitForDone()  # the task's thread state (and its connection) ends after done is set
     held = _index_descriptors(index)
     for photo in photos * 3:
         search_on_the_pool(photo)

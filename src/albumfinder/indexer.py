@@ -24,8 +24,9 @@ from albumfinder.decode_pool import DecodePool, Task
 from albumfinder.embedding.loading import LazyEmbedder, loaded
 from albumfinder.errors import ImageLoadError, IndexUnavailableError
 from albumfinder.images import READ_TIMEOUT, describe_error, open_photo
-from albumfinder.index import IndexStore, NewFailure, NewVector
+from albumfinder.index import IndexStore, NewFacts, NewFailure, NewVector
 from albumfinder.index.catalog import Job, claim, diff, quick_hash
+from albumfinder.photo_facts import PhotoFacts, read_facts
 from albumfinder.report import IndexProgress, IndexReport, Phase, Skipped
 from albumfinder.scan import normalize_path, scan
 
@@ -39,6 +40,10 @@ DECODE_DEADLINE_S = 60.0
 WAIT_SLICE_S = 0.1
 
 
+#: Facts-only jobs decode this small: the perceptual hashes need 64 pixels, nothing more.
+FACTS_DECODE_SIZE = 64
+
+
 @dataclass
 class _Decoded:
     job: Job
@@ -46,6 +51,7 @@ class _Decoded:
     pixels: np.ndarray | None
     reason: str | None
     vanished: bool = False
+    facts: PhotoFacts | None = None
 
 
 def default_decode_workers() -> int:
@@ -88,7 +94,10 @@ def index_folders(
         jobs = claim(store, embedder.model_key, jobs, report)
         if jobs:
             workers = decode_workers or default_decode_workers()
-            report.cancelled = _embed(store, loaded(embedder), jobs, report, notify, stop, workers)
+            model = loaded(embedder) if any(not j.facts_only for j in jobs) else None
+            report.cancelled = _embed(
+                store, model, embedder.model_key, jobs, report, notify, stop, workers
+            )
     except IndexUnavailableError as exc:  # e.g. the disk filled: the batches before are kept
         told = exc.after_storing(report.added + report.updated)
         if told is exc:
@@ -107,13 +116,20 @@ def index_folders(
     return report
 
 
-def _decode(job: Job, embedder: Embedder) -> _Decoded:
+def _decode(job: Job, embedder: Embedder | None) -> _Decoded:
+    """Decode for the model (or, for a facts-only job, small) and read the photo's facts."""
     file = job.file
     digest = None
     try:
         digest = quick_hash(file.path, file.size)
+        if job.facts_only or embedder is None:
+            image = open_photo(file.path, min_size=FACTS_DECODE_SIZE)
+            return _Decoded(
+                job, digest, None, None, facts=read_facts(file.path, file.mtime_ns, image)
+            )
         image = open_photo(file.path, min_size=embedder.decode_size)
-        return _Decoded(job, digest, embedder.prepare(image), None)
+        facts = read_facts(file.path, file.mtime_ns, image)
+        return _Decoded(job, digest, embedder.prepare(image), None, facts=facts)
     except FileNotFoundError:
         return _Decoded(job, None, None, "file no longer exists", vanished=True)
     except ImageLoadError as exc:
@@ -125,7 +141,8 @@ def _decode(job: Job, embedder: Embedder) -> _Decoded:
 
 def _embed(
     store: IndexStore,
-    embedder: Embedder,
+    embedder: Embedder | None,
+    model_key: str,
     jobs: list[Job],
     report: IndexReport,
     notify: Callable[[IndexProgress], None],
@@ -136,21 +153,24 @@ def _embed(
     total = len(jobs)
     if not total:
         return False
-    batch_size = max(1, embedder.batch_size)
+    batch_size = max(1, embedder.batch_size if embedder is not None else 32)
     started = time.monotonic()
     last_note = 0.0
     done = 0
     ready: list[_Decoded] = []
     failed: list[_Decoded] = []
+    facts_read: list[NewFacts] = []
 
     def flush() -> None:
-        nonlocal ready, failed
+        nonlocal ready, failed, facts_read
         vectors: list[NewVector] = []
-        if ready:
+        if ready and embedder is not None:
             matrix = embedder.embed_prepared([d.pixels for d in ready if d.pixels is not None])
             for item, vector in zip(ready, matrix, strict=True):
                 f = item.job.file
-                vectors.append(NewVector(f.path, f.size, f.mtime_ns, item.quick_hash, vector))
+                vectors.append(
+                    NewVector(f.path, f.size, f.mtime_ns, item.quick_hash, vector, item.facts)
+                )
         failures = [
             NewFailure(
                 d.job.file.path,
@@ -162,14 +182,14 @@ def _embed(
             for d in failed
             if not d.vanished
         ]
-        store.record_batch(embedder.model_key, vectors, failures)
+        store.record_batch(model_key, vectors, failures, facts_read)
         for item in ready:
             if item.job.is_update:
                 report.updated += 1
             else:
                 report.added += 1
         report.skipped += [Skipped(d.job.file.path, d.reason or "unknown error") for d in failed]
-        ready, failed = [], []
+        ready, failed, facts_read = [], [], []
 
     def note(current: str | None, force: bool = False) -> None:
         nonlocal last_note
@@ -213,12 +233,17 @@ def _embed(
                 queue.clear()
                 break
             fill()
-            (ready if item.pixels is not None else failed).append(item)
-            if len(ready) >= batch_size:
+            if item.job.facts_only:
+                if item.facts is not None:  # else: left for the next run (its vector holds)
+                    f = item.job.file
+                    facts_read.append(NewFacts(f.path, f.size, f.mtime_ns, item.facts))
+            else:
+                (ready if item.pixels is not None else failed).append(item)
+            if len(ready) >= batch_size or len(facts_read) >= 4 * batch_size:
                 flush()
             done += 1
             note(item.job.file.path)
-        if not cancelled or ready or failed:
+        if not cancelled or ready or failed or facts_read:
             flush()  # what was decoded before a cancel is kept
     finally:
         for _, waiting in queue:  # an exception (Ctrl+C): nothing more is decoded

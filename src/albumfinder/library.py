@@ -31,6 +31,7 @@ from albumfinder.index import FileRow, IndexStore, stored_vector
 from albumfinder.indexer import index_folders
 from albumfinder.models import registry, weights
 from albumfinder.models.weights import remove_stale_parts
+from albumfinder.photo_facts import PhotoFacts
 from albumfinder.report import (
     AlbumStatus,
     FolderStatus,
@@ -239,6 +240,14 @@ class Library:
                 problems = tuple(sorted(scanned.problems.items()))
             out.append(FolderStatus(folder, exists, indexed, skipped, pending, problems))
         return out
+
+    def photo_facts(
+        self, folders: Sequence[str | os.PathLike[str]] | None = None
+    ) -> dict[str, PhotoFacts]:
+        """What indexing read of each photo under ``folders`` (default: the album's folders)
+        besides its look: date taken, size, format, camera, hashes (by path)."""
+        roots = [normalize_path(f) for f in folders] if folders is not None else self.folders()
+        return self.store.facts_under(roots) if roots else {}
 
     # -- search ------------------------------------------------------------------------
     def vectors(self, model_key: str) -> VectorMatrix:

@@ -4,6 +4,21 @@ Knows nothing of the embedder: vectors come in and go out as arrays, keyed by mo
 """
 
 from albumfinder.index.schema import SCHEMA_VERSION
-from albumfinder.index.store import FileRow, IndexStore, NewFailure, NewVector, stored_vector
+from albumfinder.index.store import (
+    FileRow,
+    IndexStore,
+    NewFacts,
+    NewFailure,
+    NewVector,
+    stored_vector,
+)
 
-__all__ = ["SCHEMA_VERSION", "FileRow", "IndexStore", "NewFailure", "NewVector", "stored_vector"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "FileRow",
+    "IndexStore",
+    "NewFacts",
+    "NewFailure",
+    "NewVector",
+    "stored_vector",
+]

@@ -21,10 +21,13 @@ QUICK_HASH_BYTES = 64 * 1024
 
 @dataclass(frozen=True)
 class Job:
-    """A photo to decode and embed; ``is_update``: its content changed since indexed."""
+    """A photo to decode and embed; ``is_update``: its content changed since indexed;
+    ``facts_only``: it has its vector, only its facts are missing (an index from before
+    :mod:`albumfinder.photo_facts`): decoded small, never embedded."""
 
     file: FoundFile
     is_update: bool
+    facts_only: bool = False
 
 
 def quick_hash(path: str, size: int) -> str:
@@ -43,14 +46,16 @@ def quick_hash(path: str, size: int) -> str:
 
 
 def claim(store: IndexStore, model_key: str, jobs: list[Job], report: IndexReport) -> list[Job]:
-    """The jobs this run takes: another run indexing the same photos now keeps its own."""
-    if not jobs:
+    """The jobs this run takes: another run indexing the same photos now keeps its own.
+    Facts-only jobs are not claimed: reading facts twice is harmless and cheap."""
+    to_embed = [job for job in jobs if not job.facts_only]
+    if not to_embed:
         return jobs
-    files = [(job.file.path, job.file.size, job.file.mtime_ns) for job in jobs]
+    files = [(job.file.path, job.file.size, job.file.mtime_ns) for job in to_embed]
     claimed, elsewhere = store.claim(model_key, files)
     report.elsewhere = len(elsewhere)
     mine = set(claimed)
-    return [job for job in jobs if job.file.path in mine]
+    return [job for job in jobs if job.facts_only or job.file.path in mine]
 
 
 def diff(
@@ -71,6 +76,8 @@ def diff(
             jobs.append(Job(file, is_update=True))
         elif row.has_vector:
             report.unchanged += 1  # even if it failed for another model since: still valid
+            if not row.has_facts:
+                jobs.append(Job(file, is_update=False, facts_only=True))
         elif row.error is not None and not is_retryable(row.error):
             report.skipped.append(Skipped(path, row.error))  # not retried until it changes
         else:
@@ -78,7 +85,7 @@ def diff(
 
     unreadable = under(p for p in problems if p not in found)
     gone = [row for path, row in known.items() if path not in found and path not in unreadable]
-    moved_ids = _apply_moves(store, new, gone, report)
+    moved_ids = _apply_moves(store, new, gone, report, jobs)
     store.remove_files(row.id for row in gone if row.id not in moved_ids)
     report.removed = len(gone) - len(moved_ids)
     jobs += [Job(file, is_update=False) for file in new]
@@ -86,7 +93,11 @@ def diff(
 
 
 def _apply_moves(
-    store: IndexStore, new: list[FoundFile], gone: list[FileRow], report: IndexReport
+    store: IndexStore,
+    new: list[FoundFile],
+    gone: list[FileRow],
+    report: IndexReport,
+    jobs: list[Job],
 ) -> set[int]:
     """Match new files to vanished rows by size + partial hash; move rows, keep vectors."""
     by_key = {(row.size, row.quick_hash): row for row in gone if row.quick_hash}
@@ -108,6 +119,8 @@ def _apply_moves(
         report.moved += 1
         if row.has_vector:
             report.unchanged += 1
+            if not row.has_facts:
+                jobs.append(Job(file, is_update=False, facts_only=True))
         else:
             new.append(file)  # moved, but still needs this model's vector
     return moved

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from albumfinder.errors import IndexTooNewError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA_V1 = """
 CREATE TABLE folders (
@@ -43,6 +43,29 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value) VALUES ('generation', '0');
 """
 
+#: Version 2: what each photo is besides its look (:mod:`albumfinder.photo_facts`), read
+#: when it is indexed. A row holds for the file's content it was read from: its size,
+#: mtime_ns and the facts version must match (a changed photo's facts are read again).
+_SCHEMA_V2 = """
+CREATE TABLE photo_facts (
+    file_id INTEGER PRIMARY KEY REFERENCES files (id) ON DELETE CASCADE,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    taken_ns INTEGER,
+    taken_from TEXT,
+    camera TEXT,
+    has_gps INTEGER NOT NULL DEFAULT 0,
+    format TEXT,
+    jpeg_quality INTEGER,
+    content_hash TEXT,
+    orientation_hashes BLOB
+);
+CREATE INDEX photo_facts_by_content ON photo_facts (content_hash);
+"""
+
 #: Photos an indexing run is embedding now, so that another run at the same time skips
 #: them. Made when first needed (older versions ignore it: no schema change). A claim of a
 #: run that is gone (its process ended, or it stopped renewing) is ignored and removed.
@@ -60,7 +83,7 @@ CREATE TABLE IF NOT EXISTS claims (
 """
 
 #: Migrations from version N-1 to N, applied in order inside one transaction each.
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 def check_not_newer(path: Path, version: int) -> None:

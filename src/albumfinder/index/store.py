@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from albumfinder.index.claims import Claims
 from albumfinder.index.opening import IndexFile
+from albumfinder.photo_facts import FACTS_VERSION, PhotoFacts
 from albumfinder.scan import storable_ns, under
 
 
@@ -31,6 +33,7 @@ class FileRow:
     quick_hash: str | None
     error: str | None
     has_vector: bool
+    has_facts: bool = False  # sound photo facts of its current content
 
     @property
     def skipped(self) -> bool:
@@ -47,6 +50,17 @@ class NewVector:
     mtime_ns: int
     quick_hash: str | None
     vector: np.ndarray
+    facts: PhotoFacts | None = None
+
+
+@dataclass(frozen=True)
+class NewFacts:
+    """Facts of an indexed photo that has its vector already (an index from before facts)."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    facts: PhotoFacts
 
 
 @dataclass(frozen=True)
@@ -110,16 +124,31 @@ class IndexStore(IndexFile):
         length = self._vector_length(model_key)  # a vector of another length is damage
         cursor = self.connection().execute(
             "SELECT f.id, f.path, f.size, f.mtime_ns, f.quick_hash, f.error, "
-            "v.file_id IS NOT NULL AND length(v.vector) = ? FROM files f "
+            "v.file_id IS NOT NULL AND length(v.vector) = ?, p.file_id IS NOT NULL FROM files f "
             "LEFT JOIN vectors v ON v.file_id = f.id AND v.model_key = ? "
+            f"LEFT JOIN photo_facts p ON {_SOUND_FACTS} "
             f"WHERE {where}",
-            (length, model_key, *params),
+            (length, model_key, FACTS_VERSION, *params),
         )
         for r in cursor:
-            yield FileRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]))
+            yield FileRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]))
+
+    def facts_under(self, folders: Iterable[str]) -> dict[str, PhotoFacts]:
+        """The sound facts (:mod:`albumfinder.photo_facts`) of the photos under ``folders``."""
+        where, params = under(folders).sql("f.path")
+        cursor = self.connection().execute(
+            f"SELECT f.path, {_FACTS_COLUMNS} FROM files f JOIN photo_facts p ON {_SOUND_FACTS} "
+            f"WHERE {where}",
+            (FACTS_VERSION, *params),
+        )
+        return {r[0]: _facts_from_row(r[1:]) for r in cursor}
 
     def record_batch(
-        self, model_key: str, vectors: list[NewVector], failures: list[NewFailure]
+        self,
+        model_key: str,
+        vectors: list[NewVector],
+        failures: list[NewFailure],
+        facts: Sequence[NewFacts] = (),
     ) -> None:
         """Store one batch of results in one transaction (a kill loses at most this batch)."""
         with self.transaction() as tx:
@@ -130,6 +159,15 @@ class IndexStore(IndexFile):
                     "INSERT OR REPLACE INTO vectors (file_id, model_key, vector) VALUES (?, ?, ?)",
                     (file_id, model_key, blob),
                 )
+                if item.facts is not None:
+                    tx.put_facts(file_id, item.size, item.mtime_ns, item.facts)
+            for known in facts:
+                row = tx.conn.execute(
+                    "SELECT id FROM files WHERE path = ? AND size = ? AND mtime_ns = ?",
+                    (known.path, known.size, storable_ns(known.mtime_ns)),
+                ).fetchone()
+                if row is not None:  # else it changed meanwhile: the next run reads it
+                    tx.put_facts(int(row[0]), known.size, known.mtime_ns, known.facts)
             for failure in failures:
                 tx.upsert_file(
                     failure.path, failure.size, failure.mtime_ns, failure.quick_hash, failure.reason
@@ -271,8 +309,9 @@ class _Tx:
         file_id, old_size, old_mtime_ns, old_hash = row
         same_stat = (old_size, old_mtime_ns) == (size, mtime_ns)
         rewritten = same_stat and None not in (quick_hash, old_hash) and quick_hash != old_hash
-        if not same_stat or rewritten:  # content changed: old vectors are stale
+        if not same_stat or rewritten:  # content changed: old vectors and facts are stale
             self.conn.execute("DELETE FROM vectors WHERE file_id = ?", (file_id,))
+            self.conn.execute("DELETE FROM photo_facts WHERE file_id = ?", (file_id,))
         elif quick_hash is None:
             quick_hash = old_hash  # unreadable just now: the hash of unchanged content holds
         self.conn.execute(
@@ -281,10 +320,47 @@ class _Tx:
         )
         return int(file_id)
 
+    def put_facts(self, file_id: int, size: int, mtime_ns: int, facts: PhotoFacts) -> None:
+        hashes = b"".join(h.to_bytes(8, "big") for h in facts.orientation_hashes)
+        self.conn.execute(
+            "INSERT OR REPLACE INTO photo_facts (file_id, size, mtime_ns, version, "
+            f"{_FACTS_COLUMNS.replace('p.', '')}) VALUES ({', '.join('?' * 14)})",
+            (
+                file_id,
+                size,
+                storable_ns(mtime_ns),
+                FACTS_VERSION,
+                facts.width,
+                facts.height,
+                facts.taken_ns,
+                facts.taken_from,
+                facts.camera,
+                int(facts.has_gps),
+                facts.format,
+                facts.jpeg_quality,
+                facts.content_hash,
+                hashes,
+            ),
+        )
+
     def bump_generation(self) -> None:
         self.conn.execute(
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'"
         )
+
+
+#: The join that keeps only facts read from the file's current content, by this version.
+_SOUND_FACTS = "p.file_id = f.id AND p.size = f.size AND p.mtime_ns = f.mtime_ns AND p.version = ?"
+_FACTS_COLUMNS = (
+    "p.width, p.height, p.taken_ns, p.taken_from, p.camera, p.has_gps, p.format, "
+    "p.jpeg_quality, p.content_hash, p.orientation_hashes"
+)
+
+
+def _facts_from_row(r: Sequence[Any]) -> PhotoFacts:
+    blob = bytes(r[9] or b"")
+    hashes = tuple(int.from_bytes(blob[i : i + 8], "big") for i in range(0, len(blob) - 7, 8))
+    return PhotoFacts(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], hashes)
 
 
 def stored_vector(
