@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps
 
 from albumfinder.images import is_raw_name, open_regular_file
@@ -105,7 +106,7 @@ def orientation_hashes(image: Image.Image) -> tuple[int, ...]:
     """The 64-bit perceptual hash (imagehash's pHash) of each of :data:`ORIENTATIONS`."""
     import imagehash  # imports scipy: only when indexing
 
-    small = ImageOps.grayscale(image).resize((64, 64), Image.Resampling.LANCZOS)
+    small = ImageOps.grayscale(image).resize((32, 32), Image.Resampling.LANCZOS)
     out = []
     for transpose, _name in ORIENTATIONS:
         turned = small if transpose is None else small.transpose(transpose)
@@ -191,19 +192,21 @@ def estimate_jpeg_quality(tables: dict[int, Iterable[int]]) -> int | None:
     """The libjpeg quality (1-100) whose scaling of the standard table is nearest to the
     photo's luminance table (Pillow gives it in natural order): what "re-encoded (JPEG
     q60)" reports."""
-    luma = list(tables.get(0, ()))
-    if len(luma) != 64:
+    luma = np.fromiter(tables.get(0, ()), dtype=np.float64)
+    if luma.shape != (64,):
         return None
-    best, best_error = None, float("inf")
-    for quality in range(1, 101):
-        scale = 5000 / quality if quality < 50 else 200 - 2 * quality
-        error = 0.0
-        for base, value in zip(_BASE_LUMA, luma, strict=True):
-            expected = min(max((base * scale + 50) // 100, 1), 255)
-            error += abs(expected - value)
-        if error < best_error:
-            best, best_error = quality, error
-    return best
+    error = np.abs(_SCALED_LUMA - luma).sum(axis=1)
+    return int(np.argmin(error)) + 1
+
+
+def _scaled_luma() -> np.ndarray:
+    """The luminance table libjpeg writes at each quality 1-100, one row each."""
+    quality = np.arange(1, 101, dtype=np.float64)[:, None]
+    scale = np.where(quality < 50, 5000 / quality, 200 - 2 * quality)
+    return np.clip((np.array(_BASE_LUMA) * scale + 50) // 100, 1, 255)
+
+
+_SCALED_LUMA = _scaled_luma()
 
 
 def _content_hash(path: str) -> str | None:
