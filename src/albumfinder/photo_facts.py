@@ -203,7 +203,8 @@ def _scaled_luma() -> np.ndarray:
     """The luminance table libjpeg writes at each quality 1-100, one row each."""
     quality = np.arange(1, 101, dtype=np.float64)[:, None]
     scale = np.where(quality < 50, 5000 / quality, 200 - 2 * quality)
-    return np.clip((np.array(_BASE_LUMA) * scale + 50) // 100, 1, 255)
+    scaled: np.ndarray = np.clip((np.array(_BASE_LUMA) * scale + 50) // 100, 1, 255)
+    return scaled
 
 
 _SCALED_LUMA = _scaled_luma()
