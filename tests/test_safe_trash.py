@@ -18,7 +18,7 @@ from albumfinder import safe_trash
 from albumfinder.errors import NothingToPutBackError, UnknownTrashActionError
 from albumfinder.library import Library
 from albumfinder.report import Skipped
-from reliability_support import check_index, permissions_enforced
+from reliability_support import check_index, mount_small_tmpfs, permissions_enforced
 
 from cli_support import run_json
 from photo_factory import make_album, save_photo
@@ -118,6 +118,8 @@ def test_put_back_never_overwrites_what_is_at_the_place_now(album, trash):
     assert Path(victim).read_bytes() == newcomer  # untouched
     assert list(trash_entries(trash).values()) == [content]  # still in the trash
     assert _blob(library, victim) is None  # the old vector did not come back for it
+    with pytest.raises(NothingToPutBackError, match=f"1 photo of the move {action.id} stayed"):
+        library.put_back()  # tried once: the next undo would go further back; it says so
 
     os.rename(victim, f"{victim}.new.jpg")  # the place is free again: asked by id, it goes
     assert library.put_back(action.id).restored == [victim]
@@ -217,3 +219,44 @@ def test_the_cli_puts_back_the_action_named(album, trash, capsys):
     answer = run_json(capsys, "put-back", first.id, "--json")
     assert answer == {"action": first.id, "restored": photos[:1], "skipped": []}
     assert not os.path.exists(photos[1])  # the later action is still in the trash
+
+
+def test_a_photo_on_another_disk_goes_to_that_disk_s_trash_and_comes_back(trash, tmp_path):
+    """A removable disk: its own .Trash-$UID, with Path= relative to the disk; then the same
+    disk mounted read-only: refused with that reason."""
+    disk = tmp_path / "usb"
+    if not mount_small_tmpfs(disk, 8192):
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    try:
+        photos = [str(p) for p in make_album(disk / "Pictures", 3)]
+        content = Path(photos[0]).read_bytes()
+        with Library() as library:
+            library.add_folder(disk / "Pictures")
+            action = library.trash(photos[:1])
+            assert action.trashed == photos[:1]
+            volume_trash = disk / f".Trash-{os.getuid()}"
+            assert trash_entries(volume_trash) == {"photo_000.jpg": content}
+            assert "Path=Pictures/photo_000.jpg\n" in trash_notes(volume_trash)[0]
+            assert trash_entries(trash) == {}  # not the home's trash
+            assert library.put_back().restored == photos[:1]
+            assert Path(photos[0]).read_bytes() == content
+
+            subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+            refused = library.trash(photos[1:2])
+            assert refused.refused == [Skipped(photos[1], safe_trash.READ_ONLY_DISK)]
+            assert os.path.exists(photos[1])
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_where_the_trash_cannot_be_read_put_back_says_to_use_the_recycle_bin(
+    album, trash, monkeypatch
+):
+    library, photos = album
+    action = library.trash(photos[:1])
+    with monkeypatch.context() as windows:
+        windows.setattr(sys, "platform", "win32")
+        done = library.put_back()
+    assert done.refused == [Skipped(photos[0], safe_trash.RECYCLE_BIN)]
+    assert not os.path.exists(photos[0]) and len(trash_entries(trash)) == 1
+    assert library.put_back(action.id).restored == photos[:1]  # back on Linux: it goes

@@ -237,7 +237,7 @@ def _action_to_put_back(store: IndexStore, action_id: str | None) -> LoggedActio
     if action_id is None:
         action = trash_log.last_not_put_back(store)
         if action is None:
-            raise NothingToPutBackError("Nothing to put back: no move to the trash is waiting.")
+            raise NothingToPutBackError(_nothing_waiting(store))
         return action
     action = trash_log.logged_action(store, action_id)
     if action is None:
@@ -247,6 +247,19 @@ def _action_to_put_back(store: IndexStore, action_id: str | None) -> LoggedActio
     if not action.waiting():
         raise NothingToPutBackError(f"The move to the trash {action_id} was put back already.")
     return action
+
+
+def _nothing_waiting(store: IndexStore) -> str:
+    said = "Nothing to put back: no move to the trash is waiting"
+    left = trash_log.last_with_waiting(store)
+    if left is None:
+        return f"{said}."
+    n = len(left.waiting())
+    photos = "photo" if n == 1 else "photos"
+    return (
+        f"{said}, but {n} {photos} of the move {left.id} stayed in the trash when it was put "
+        "back: put back that id to try again."
+    )
 
 
 def _as_it_was(member: TrashedFile) -> bool:
@@ -437,12 +450,13 @@ class _TrashWatch:
         located = []
         for f in sent:
             where = [
-                (entry, info_file)
-                for entry, info_file in added.get(os.path.realpath(f.path), [])
-                if _regular_of_size(entry, f.size)
+                found
+                for found in added.get(os.path.realpath(f.path), [])
+                if _regular_of_size(found[0], f.size)
             ]
-            entry, info_file = where[-1] if where else (None, None)
-            located.append(replace(f, trashed_to=entry, info_file=info_file))
+            if where:
+                f = replace(f, trashed_to=where[-1][0], info_file=where[-1][1])
+            located.append(f)
         return located
 
     def _macos(self, sent: list[TrashedFile]) -> list[TrashedFile]:

@@ -161,6 +161,19 @@ def last_not_put_back(store: IndexStore) -> LoggedAction | None:
     return None if row is None else logged_action(store, row[0])
 
 
+def last_with_waiting(store: IndexStore) -> LoggedAction | None:
+    """The newest action with photos not put back (a put back refused them, say)."""
+    conn = store.connection()
+    if not _has_log(conn):
+        return None
+    row = conn.execute(
+        "SELECT a.id FROM trash_actions a WHERE EXISTS (SELECT 1 FROM trash_members m "
+        "WHERE m.action_id = a.id AND m.restored_ns IS NULL) "
+        "ORDER BY a.when_ns DESC, a.rowid DESC LIMIT 1"
+    ).fetchone()
+    return None if row is None else logged_action(store, row[0])
+
+
 def _members(conn: sqlite3.Connection, action_id: str) -> list[TrashedFile]:
     vectors: dict[str, dict[str, bytes]] = {}
     for path, key, blob in conn.execute(
