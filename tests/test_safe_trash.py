@@ -253,7 +253,8 @@ def test_where_the_trash_cannot_be_read_put_back_says_to_use_the_recycle_bin(
     album, trash, monkeypatch
 ):
     library, photos = album
-    action = library.trash(photos[:1])
+    action = library.trash(photos[0])  # one path: that photo (not its letters)
+    assert action.trashed == photos[:1]
     with monkeypatch.context() as windows:
         windows.setattr(sys, "platform", "win32")
         done = library.put_back()

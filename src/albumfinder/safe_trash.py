@@ -92,6 +92,8 @@ def move_to_trash(store: IndexStore, paths: Iterable[str | os.PathLike[str]]) ->
     from send2trash import send2trash  # when used: a face starts without it
 
     when_ns = time.time_ns()
+    if isinstance(paths, (str, os.PathLike)):  # one photo, not its letters
+        paths = [paths]
     wanted = list(dict.fromkeys(normalize_path(p) for p in paths))
     album = under(store.folders())
     refused: dict[str, str] = {}
