@@ -261,3 +261,20 @@ def test_where_the_trash_cannot_be_read_put_back_says_to_use_the_recycle_bin(
     assert done.refused == [Skipped(photos[0], safe_trash.RECYCLE_BIN)]
     assert not os.path.exists(photos[0]) and len(trash_entries(trash)) == 1
     assert library.put_back(action.id).restored == photos[:1]  # back on Linux: it goes
+
+
+def test_an_action_larger_than_a_batch_is_still_one_undo_step(trash, tmp_path):
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    files = []
+    for i in range(safe_trash.BATCH + 6):  # logged in two transactions
+        path = folder / f"IMG_{i:04d}.jpg"
+        path.write_bytes(b"x" * (i + 1))
+        files.append(str(path))
+    with Library() as library:
+        library.add_folder(folder)
+        action = library.trash(files)
+        assert action.trashed == files and len(trash_entries(trash)) == len(files)
+        assert [a.trashed for a in library.trash_history()] == [files]
+        assert library.put_back().restored == files
+    assert [Path(p).stat().st_size for p in files] == list(range(1, len(files) + 1))
