@@ -314,3 +314,15 @@ def test_when_the_index_cannot_log_the_action_its_photos_are_put_back_at_once(
         assert trash_entries(trash) == {} and trash_notes(trash) == []
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_photo_whose_folder_is_gone_stays_in_the_trash_until_it_is_back(album, trash):
+    library, photos = album
+    victim = next(p for p in photos if "/trip/" in p)
+    folder = os.path.dirname(victim)
+    action = library.trash([victim])
+    os.rename(folder, f"{folder}-away")  # unplugged, or moved
+    assert library.put_back().refused == [Skipped(victim, safe_trash.folder_gone(folder))]
+    assert len(trash_entries(trash)) == 1  # no folder was made for it
+    os.rename(f"{folder}-away", folder)
+    assert library.put_back(action.id).restored == [victim]

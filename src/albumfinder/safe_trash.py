@@ -294,6 +294,9 @@ def _as_it_was(member: TrashedFile) -> bool:
 
 def _put_back_file(member: TrashedFile) -> str | None:
     """Move ``member`` from the trash to its place; why not (None: done)."""
+    folder = os.path.dirname(member.path)
+    if not os.path.isdir(folder):  # (a trash on that disk is not there either)
+        return folder_gone(folder)
     found = _find_in_trash(member)
     if isinstance(found, str):
         return found
