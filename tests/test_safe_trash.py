@@ -84,6 +84,7 @@ def test_a_trashed_photo_leaves_the_results_and_put_back_restores_it_unembedded(
     library, photos = album
     victim, query = photos[0], photos[1]
     content, vector = Path(victim).read_bytes(), _blob(library, victim)
+    facts = library.photo_facts()[victim]
     before = _results(library, query)
     assert victim in before and vector is not None
 
@@ -103,6 +104,7 @@ def test_a_trashed_photo_leaves_the_results_and_put_back_restores_it_unembedded(
     assert Path(victim).read_bytes() == content
     assert trash_entries(trash) == {} and trash_notes(trash) == []
     assert _blob(library, victim) == vector  # the very vector, not a new one
+    assert library.photo_facts()[victim] == facts  # and what indexing read of it
     assert _results(library, query) == before
     report = library.index(Library.embedder("builtin"))  # a rescan finds nothing to do
     assert (report.added, report.updated, report.unchanged) == (0, 0, 6)

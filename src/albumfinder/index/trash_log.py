@@ -11,6 +11,7 @@ key (model and preprocessing version), so a vector only ever comes back to its o
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -39,6 +40,7 @@ TRASH_TABLES = (
         quick_hash TEXT,
         error TEXT,
         restored_ns INTEGER,
+        facts TEXT,
         PRIMARY KEY (action_id, path)
     )""",
     """
@@ -66,6 +68,7 @@ class IndexRows:
     quick_hash: str | None
     error: str | None
     vectors: dict[str, bytes] = field(default_factory=dict)
+    facts: str | None = None  # its photo_facts row (JSON, hashes in hex): what indexing read
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,35 @@ def index_rows(store: IndexStore, path: str, size: int, mtime_ns: int) -> IndexR
             "SELECT model_key, CAST(vector AS BLOB) FROM vectors WHERE file_id = ?", (row[0],)
         )
     }
-    return IndexRows(row[3], row[4], vectors)
+    return IndexRows(row[3], row[4], vectors, _facts_json(conn, row[0]))
+
+
+def _facts_json(conn: sqlite3.Connection, file_id: int) -> str | None:
+    cursor = conn.execute("SELECT * FROM photo_facts WHERE file_id = ?", (file_id,))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    names = [d[0] for d in cursor.description]
+    fields = {
+        name: (value.hex() if isinstance(value, bytes) else value)
+        for name, value in zip(names, row, strict=True)
+        if name != "file_id"
+    }
+    return json.dumps(fields)
+
+
+def _restore_facts(conn: sqlite3.Connection, file_id: int, facts: str | None) -> None:
+    if not facts:
+        return
+    fields = json.loads(facts)
+    if "orientation_hashes" in fields and fields["orientation_hashes"] is not None:
+        fields["orientation_hashes"] = bytes.fromhex(fields["orientation_hashes"])
+    names = ["file_id", *fields]
+    conn.execute(
+        f"INSERT OR REPLACE INTO photo_facts ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' * len(names))})",
+        (file_id, *fields.values()),
+    )
 
 
 def logged_actions(store: IndexStore, limit: int | None = None) -> list[LoggedAction]:
@@ -184,10 +215,10 @@ def _members(conn: sqlite3.Connection, action_id: str) -> list[TrashedFile]:
     members = []
     for r in conn.execute(
         "SELECT path, size, mtime_ns, trashed_ns, trashed_to, info_file, in_index, quick_hash, "
-        "error, restored_ns FROM trash_members WHERE action_id = ? ORDER BY rowid",
+        "error, restored_ns, facts FROM trash_members WHERE action_id = ? ORDER BY rowid",
         (action_id,),
     ):
-        rows = IndexRows(r[7], r[8], vectors.get(r[0], {})) if r[6] else None
+        rows = IndexRows(r[7], r[8], vectors.get(r[0], {}), r[10]) if r[6] else None
         members.append(TrashedFile(r[0], r[1], r[2], r[3], r[4], r[5], rows, r[9]))
     return members
 
@@ -210,8 +241,8 @@ def record_trashed(
             rows = f.rows
             conn.execute(
                 "INSERT INTO trash_members (action_id, path, size, mtime_ns, trashed_ns, "
-                "trashed_to, info_file, in_index, quick_hash, error, restored_ns) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+                "trashed_to, info_file, in_index, quick_hash, error, restored_ns, facts) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
                 (
                     action_id,
                     f.path,
@@ -223,6 +254,7 @@ def record_trashed(
                     rows is not None,
                     rows.quick_hash if rows else None,
                     rows.error if rows else None,
+                    rows.facts if rows else None,
                 ),
             )
             if rows is not None:
@@ -284,6 +316,8 @@ def _restore_rows(conn: sqlite3.Connection, f: TrashedFile) -> None:
         "INSERT INTO vectors (file_id, model_key, vector) VALUES (?, ?, ?)",
         [(file_id, key, blob) for key, blob in f.rows.vectors.items()],
     )
+    if file_id is not None:
+        _restore_facts(conn, file_id, f.rows.facts)
 
 
 def without_rows(f: TrashedFile) -> TrashedFile:
