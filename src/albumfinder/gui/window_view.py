@@ -8,7 +8,7 @@ The widgets stay public attributes (tests and scripts drive the real window thro
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,6 +38,23 @@ from albumfinder.gui.thumbnails import ThumbnailLoader
 
 RESCAN_KEYS = [QKeySequence("F5"), QKeySequence("Ctrl+R")]
 RESULTS_MIN_WIDTH = 430
+
+
+class BannerArea(QWidget):
+    """The banner with its margins, taking no room at all while the banner is hidden."""
+
+    def __init__(self, banner: Banner) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 12, 14, 0)
+        layout.addWidget(banner)
+        self.setVisible(not banner.isHidden())
+        banner.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.ShowToParent, QEvent.Type.HideToParent):
+            self.setVisible(event.type() == QEvent.Type.ShowToParent)
+        return False
 
 
 class MainWindowView(QMainWindow):
@@ -112,7 +129,6 @@ class MainWindowView(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 12, 14, 10)
         right_layout.setSpacing(10)
-        right_layout.addWidget(self.banner)
         right_layout.addWidget(self.drop_zone, 1)
         right_layout.addLayout(self._results_header())
         right_layout.addWidget(self.strip)
@@ -127,8 +143,15 @@ class MainWindowView(QMainWindow):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
+        # the banner above every page: what an album-level job says is seen from any page
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.setSpacing(0)
+        body_layout.addWidget(BannerArea(self.banner))
+        body_layout.addWidget(self.pages, 1)
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.pages)
+        self.splitter.addWidget(body)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
