@@ -106,3 +106,30 @@ def test_an_index_from_before_facts_is_upgraded_without_embedding_again(tmp_path
     assert sorted(facts) == sorted(str(p) for p in photos)
     assert all(f.width == 320 and len(f.orientation_hashes) == 8 for f in facts.values())
     assert (vectors_after == vectors_before).all()
+
+
+def test_a_photo_with_a_date_past_9999_is_indexed_without_a_date(tmp_path):
+    from albumfinder.photo_facts import read_facts
+
+    photo = save_photo(tmp_path / "far.png", 1, (64, 48))
+    facts = read_facts(str(photo), 10**21, Image.open(photo))  # the year 33658
+    assert (facts.taken_ns, facts.taken_from, facts.width) == (None, None, 64)
+
+
+def test_a_moved_photo_keeps_its_facts(tmp_path, warm_model):
+    import os
+
+    album = tmp_path / "album"
+    photo = save_photo(album / "a.jpg", 1, (400, 300))
+    with Library(tmp_path / "index.db") as library:
+        library.add_folder(album)
+        library.index(warm_model)
+        before = library.photo_facts()[str(photo)]
+        moved = album / "sub" / "b.jpg"
+        moved.parent.mkdir()
+        os.rename(photo, moved)
+        os.utime(moved, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+        report = library.index(warm_model)
+        after = library.photo_facts()
+    assert report.moved == 1
+    assert after[str(moved)].content_hash == before.content_hash

@@ -87,7 +87,10 @@ def read_facts(path: str, mtime_ns: int, upright: Image.Image) -> PhotoFacts:
     header = _read_header(path)
     taken_ns, taken_from = header.pop("taken", (None, None))
     if taken_ns is None:
-        taken_ns, taken_from = wall_clock_ns(datetime.fromtimestamp(mtime_ns / 1e9)), "file"
+        try:
+            taken_ns, taken_from = wall_clock_ns(datetime.fromtimestamp(mtime_ns / 1e9)), "file"
+        except (ValueError, OverflowError, OSError):  # a date past 9999 (tmpfs, XFS bigtime)
+            taken_ns, taken_from = None, None
     return PhotoFacts(
         width=header.get("width"),
         height=header.get("height"),

@@ -202,6 +202,11 @@ class IndexStore(IndexFile):
                 "UPDATE files SET path = ?, size = ?, mtime_ns = ? WHERE id = ?",
                 (new_path, size, mtime_ns, file_id),
             )
+            # the same content (size and partial hash matched): what was read of it holds
+            tx.conn.execute(
+                "UPDATE photo_facts SET size = ?, mtime_ns = ? WHERE file_id = ?",
+                (size, mtime_ns, file_id),
+            )
             tx.bump_generation()
 
     def remove_files(self, file_ids: Iterable[int]) -> None:
