@@ -290,6 +290,7 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, default=SHARED_DATA, help=f"the sample photos (default {SHARED_DATA})"
     )
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: as the app)")
     parser.add_argument(
         "--check-only", action="store_true", help="only say which candidate the shipped model is"
     )
@@ -297,6 +298,8 @@ def main() -> None:
 
     embedder = load_model("builtin", precision="fp32")  # imports torch as the app does
     network = Network(embedder)
+    if args.threads:
+        network.torch.set_num_threads(args.threads)  # on a crowded machine 2 threads thrash
     pool_fns = pools()
     paths, labels = caltech(args.data)
     say(f"Decoding {len(paths)} Caltech photos…")
