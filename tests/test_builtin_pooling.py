@@ -1,5 +1,6 @@
 """The built-in model's pooling (issue 13, point 6): regional GeM over the last feature map
-(R-MAC's regions, each GeM-pooled), a new model key for it, and the index re-embedding an album that holds the old key's vectors."""
+(R-MAC's regions, each GeM-pooled), a new model key for it, and the index re-embedding an
+album that holds the old key's vectors."""
 
 from __future__ import annotations
 
