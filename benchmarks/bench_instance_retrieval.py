@@ -15,12 +15,14 @@ Candidates beside today's pipeline (average pooling, whole photo resized to 224)
 vectors of two sizes, each L2-normalised, averaged) and combinations, all in one run from
 the same decoded photos. Speed is model + preprocessing (resize from a 504×378 decoded
 photo, which is what a 12 MP JPEG's draft decode gives, forward pass at the built-in batch
-size, pooling), photos/s, the best of interleaved rounds since the machine is shared; the
-target is within 20 % of today's. Pooling functions are the shipped ones
-(albumfinder.models.efficientnet_lite), and the shipped Embedder's vectors are checked to
-be the winner's. Caltech photos are small (~300 px), so larger inputs are upscaled here and
-gain less than they may on phone photos. Run:
-    python benchmarks/bench_instance_retrieval.py [--queries 100] [--rounds 3]
+size, pooling), photos per second of one thread's CPU time, the best of rounds: the machine
+is shared, and CPU time is what other programs disturb least; the target is within 20 % of
+today's. The pooling functions are the shipped ones (albumfinder.models.efficientnet_lite),
+and the run ends by saying which candidate the shipped Embedder is (--check-only: just
+that). Caltech photos are small (~300 px), so larger inputs are upscaled here and may gain
+more on phone photos. On a crowded machine pass --threads 1 (two torch threads thrash when
+other programs hold the cores). Run:
+    python benchmarks/bench_instance_retrieval.py [--queries 100] [--rounds 3] [--threads 1]
 """
 
 from __future__ import annotations
