@@ -60,7 +60,11 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
 # --------------------------------------------------------------------------- shared data
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: ../shared/data beside the checkout (a worktree one level deeper finds it one further up)
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 CACHE = Path(tempfile.gettempdir()) / "albumfinder-bench"
 PHONE_SIZE = (4032, 3024)  # a 12 MP phone photo, landscape as the sensor stores it
 
