@@ -61,6 +61,9 @@ def test_the_fastest_valid_mode_is_chosen_never_one_too_far_from_fp32():
     assert choose_mode(figures) == "bf16"
     slow = [ModeFigures("fp32", 10.0, 1.0, True), ModeFigures("int8", 9.0, 0.9999, True)]
     assert choose_mode(slow) == "fp32"  # never slower than fp32
+    # a gain within the margin is not worth it (lost end to end on a plain AVX2 CPU)
+    marginal = [ModeFigures("fp32", 10.0, 1.0, True), ModeFigures("int8", 10.5, 0.9999, True)]
+    assert choose_mode(marginal) == "fp32"
 
 
 def test_a_mode_below_the_cosine_bar_is_measured_but_never_chosen(fake_cpu):
@@ -116,6 +119,14 @@ def test_auto_measures_once_remembers_and_measures_again_when_the_machine_change
     assert {f["mode"] for f in other["figures"]} == {"fp32", "int8"}  # no native bf16 now
 
 
+def test_a_plain_avx2_cpu_measures_int8_against_fp32(fake_cpu, monkeypatch):
+    """No VNNI: the flag rule says fp32, and calibration measures whether int8 pays off."""
+    monkeypatch.setenv(calibration.CALIBRATE_ENV, "now")
+    fake_cpu(flags="fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c")
+    auto_precision(TINY, "cpu", tiny_model(), Precision.FP32)
+    assert [f.mode for f in remembered(TINY).figures] == ["fp32", "int8"]
+
+
 def test_cpu_limits_in_the_environment_are_another_machine(fake_cpu, monkeypatch):
     monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     monkeypatch.setenv(calibration.CALIBRATE_ENV, "now")
@@ -129,8 +140,9 @@ def test_nothing_is_measured_where_auto_has_one_candidate_or_calibration_is_off(
     fake_cpu, monkeypatch
 ):
     monkeypatch.setenv(calibration.CALIBRATE_ENV, "now")
-    fake_cpu(flags="fpu sse sse2 avx avx2 fma")  # plain AVX2: fp32 is the only candidate
+    fake_cpu(name="Arm", flags="fp asimd evtstrm aes crc32")  # Arm: fp32 is the only candidate
     assert auto_precision(TINY, "cpu", tiny_model(), Precision.FP32) is Precision.FP32
+    assert not (paths.cache_dir() / calibration.CALIBRATION_FILE).exists()
     monkeypatch.setenv(calibration.CALIBRATE_ENV, "off")
     fake_cpu()
     assert auto_precision(TINY, "cpu", tiny_model(), Precision.BF16) is Precision.BF16
@@ -193,3 +205,17 @@ def test_models_and_status_show_the_decision_and_its_figures(fake_cpu, capsys):
     assert status["auto"]["chosen"] == "bf16" and "folders" in status
     assert main(["status", "--model", "dinov2-small"]) == 0
     assert 'Mode ("auto" on this CPU): bf16 (measured:' in capsys.readouterr().out
+
+
+def test_the_window_model_list_tells_what_auto_measured(fake_cpu, qtbot, window):
+    from PySide6.QtCore import Qt
+
+    remember_choice("dinov2-small", "int8")
+    window.refresh_model_titles()
+    row = window.model_combo.findData("dinov2-small")
+    tip = window.model_combo.itemData(row, Qt.ItemDataRole.ToolTipRole)
+    assert "Runs on this CPU in int8 (measured: fp32 5.0/s, int8 9.5/s cos 0.99950)" in tip
+    builtin = window.model_combo.itemData(
+        window.model_combo.findData("builtin"), Qt.ItemDataRole.ToolTipRole
+    )
+    assert "measured" not in builtin  # nothing to measure: one candidate

@@ -1,8 +1,8 @@
 """Calibrated "auto": which mode runs a model fastest on this machine, measured once.
 
 On first use of a model on the CPU, when "auto" has more than one candidate there
-(:func:`~albumfinder.embedding.device.cpu_auto_candidates`: fp32, and bf16 / int8 where the
-CPU has what they need), a few batches of photo-like images run in each candidate mode,
+(:func:`~albumfinder.embedding.device.cpu_auto_candidates`: fp32, bf16 where the CPU has it
+natively, int8 on x86), a few batches of photo-like images run in each candidate mode,
 alternating, and each candidate's vectors are compared with fp32's on the same batch. The
 fastest mode whose lowest cosine is at least :data:`MIN_COSINE` is chosen
 (:func:`choose_mode`) and remembered in ``calibration.json`` in the cache folder, per
@@ -55,6 +55,9 @@ MIN_COSINE = 0.999
 #: seconds of measuring per model, after the first pass of each candidate
 BUDGET_S = 3.0
 MAX_ROUNDS = 3
+#: a reduced precision must be this much faster than fp32 model-only to be chosen: int8 at
+#: 1.04x fp32 model-only on a plain AVX2 CPU was 0.8x fp32 end to end (issue 15)
+CHOICE_MARGIN = 1.10
 #: larger models are not calibrated (a copy of the model per candidate costs memory), the
 #: CPU-flag rule stays: ViT-S/14 and ViT-B/14 are measured, ViT-L and ViT-g not
 MAX_CALIBRATED_BYTES = 400_000_000
@@ -76,12 +79,16 @@ def mode_setting() -> str:
     return NOW if value == NOW else BACKGROUND
 
 
-def choose_mode(figures: Sequence[ModeFigures]) -> str:
-    """The fastest valid mode (fp32, the reference, is always valid)."""
-    valid = [f for f in figures if f.valid or f.mode == Precision.FP32.value]
-    if not valid:
-        return Precision.FP32.value
-    return max(valid, key=lambda f: f.photos_per_s).mode
+def choose_mode(figures: Sequence[ModeFigures], margin: float = CHOICE_MARGIN) -> str:
+    """The fastest valid mode; a reduced precision only when it beats fp32 (the reference,
+    always valid) by ``margin``."""
+    fp32 = next((f.photos_per_s for f in figures if f.mode == Precision.FP32.value), 0.0)
+    faster = [
+        f
+        for f in figures
+        if f.mode != Precision.FP32.value and f.valid and f.photos_per_s >= fp32 * margin
+    ]
+    return max(faster, key=lambda f: f.photos_per_s).mode if faster else Precision.FP32.value
 
 
 def figures_of(

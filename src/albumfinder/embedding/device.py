@@ -91,10 +91,18 @@ def resolve_precision(precision: str, device: str, spec: ModelSpec | None = None
 
 
 def cpu_auto_candidates(spec: ModelSpec) -> list[Precision]:
-    """The precisions "auto" may run ``spec`` at on this CPU: fp32, then those of the
-    family's :attr:`~albumfinder.models.registry.FamilyTraits.cpu_auto_precisions` this CPU
-    computes well. With more than one, calibration measures which is fastest."""
-    wanted = [p for p in spec.traits.cpu_auto_precisions if cpu_computes_well(p)]
+    """The precisions calibration measures for ``spec`` on this CPU: fp32, then those of the
+    family's :attr:`~albumfinder.models.registry.FamilyTraits.cpu_auto_precisions` that may
+    pay off here: bf16 where the CPU computes it natively (emulated bf16 is always slower),
+    int8 on any x86 CPU torch runs it on, VNNI or not (on plain AVX2 it was 1.04-1.18x fp32
+    model-only: measuring decides). Arm CPUs run fp32 (their int8 kernels were not measured)."""
+    x86 = "sse2" in cpu_flags()
+    wanted = [
+        p
+        for p in spec.traits.cpu_auto_precisions
+        if (p is Precision.BF16 and cpu_has_bf16())
+        or (p is Precision.INT8 and x86 and int8_available())
+    ]
     return [Precision.FP32, *wanted]
 
 
