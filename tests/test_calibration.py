@@ -219,3 +219,18 @@ def test_the_window_model_list_tells_what_auto_measured(fake_cpu, qtbot, window)
         window.model_combo.findData("builtin"), Qt.ItemDataRole.ToolTipRole
     )
     assert "measured" not in builtin  # nothing to measure: one candidate
+
+
+def test_in_the_background_the_flag_rule_runs_until_the_measure_is_remembered(
+    fake_cpu, monkeypatch
+):
+    import threading
+
+    monkeypatch.setenv(calibration.CALIBRATE_ENV, "background")
+    assert auto_precision(TINY, "cpu", tiny_model(), Precision.BF16) is Precision.BF16
+    [worker] = [t for t in threading.enumerate() if t.name == f"calibrate {TINY.name}"]
+    assert not worker.daemon  # a process that ends sooner waits for it (torch stays up)
+    worker.join(timeout=120)
+    measured = remembered(TINY)
+    assert measured is not None
+    assert auto_precision(TINY, "cpu", tiny_model(), Precision.BF16).value == measured.chosen
