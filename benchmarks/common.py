@@ -45,7 +45,23 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return f"{cpu}, {cores} cores, Python {platform.python_version()}"
+    return f"{cpu}, {cores} cores, CPU kind {cpu_kind()}, Python {platform.python_version()}"
+
+
+def cpu_kind() -> str:
+    """Which CPU kind the figures are for: the real one, or AVX2 emulated (torch's, oneDNN's
+    and fbgemm's kernels held to AVX2, the project's probe shown a cpuinfo without bf16)."""
+    limits = [
+        f"{e}={os.environ[e]}"
+        for e in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "FBGEMM_ENABLE_INSTRUCTIONS")
+        if e in os.environ
+    ]
+    from albumfinder.embedding.cpu import cpu_has_bf16, cpu_has_int8_dot
+
+    probe = "bf16" if cpu_has_bf16() else "VNNI, no bf16" if cpu_has_int8_dot() else "no bf16/VNNI"
+    if limits or os.environ.get("ALBUMFINDER_CPUINFO"):
+        return f"emulated ({', '.join(limits)}; probe sees {probe})"
+    return f"real ({probe})"
 
 
 def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
@@ -60,7 +76,11 @@ def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[objec
 # --------------------------------------------------------------------------- shared data
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
+#: ../shared/data beside the checkout (a worktree one level deeper finds it one further up)
+SHARED_DATA = next(
+    (p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent) if (p / "shared").is_dir()),
+    REPO.parent / "shared" / "data",
+)
 CACHE = Path(tempfile.gettempdir()) / "albumfinder-bench"
 PHONE_SIZE = (4032, 3024)  # a 12 MP phone photo, landscape as the sensor stores it
 
@@ -147,8 +167,12 @@ def dinov2_checkpoint(name: str = "dinov2-small") -> Path:
 
 
 def load_model(name: str, precision: str = "auto", device: str = "cpu"):
-    """An Embedder: "builtin" with its real weights, DINOv2 with random ones."""
+    """An Embedder: "builtin" with its real weights, DINOv2 with random ones. "auto" is
+    calibrated first (once per machine; ALBUMFINDER_CALIBRATE=now), as later runs of the app
+    use it, so that no calibration runs in the background of a measurement."""
     from albumfinder.embedding.loading import load_embedder
+
+    os.environ.setdefault("ALBUMFINDER_CALIBRATE", "now")
 
     path = None if name == "builtin" else dinov2_checkpoint(name)
     return load_embedder(
@@ -187,11 +211,14 @@ def _cpu_times() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
-def wait_quiet(threshold: float = 0.15, max_wait: float = 60.0) -> float:
-    """Wait (at most ``max_wait`` s) until other programs use < ``threshold`` of the CPUs for
-    a second; the machine is shared. Returns the share seen last (0 where unknown)."""
+def wait_quiet(threshold: float = 0.15, max_wait: float | None = None) -> float:
+    """Wait (at most ``max_wait`` s, default ``BENCH_MAX_WAIT`` or 60) until other programs use
+    < ``threshold`` of the CPUs for a second; the machine is shared. Returns the share seen
+    last (0 where unknown)."""
     if not os.path.exists("/proc/stat"):
         return 0.0
+    if max_wait is None:
+        max_wait = float(os.environ.get("BENCH_MAX_WAIT", "60"))
     deadline = time.monotonic() + max_wait
     while True:
         busy0, total0 = _cpu_times()

@@ -11,6 +11,8 @@ from albumfinder import runtime
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")  # never probe the internet from tests
+# "auto" keeps the CPU-flag rule: no test measures this machine (tests of calibration ask)
+os.environ.setdefault("ALBUMFINDER_CALIBRATE", "off")
 runtime.tune_process()  # as every entry point does, before torch is imported
 
 # ALBUMFINDER_TEST_CPU=avx2 or =avx512-bf16 runs the whole suite as that CPU kind would: the

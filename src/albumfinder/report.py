@@ -126,6 +126,79 @@ def merge_skipped(
 
 
 @dataclass(frozen=True)
+class ModeFigures:
+    """One mode as calibration measured it: model-only speed, and the lowest cosine of its
+    vectors to fp32's over the same batch."""
+
+    mode: str  # a precision ("fp32", "bf16", "int8")
+    photos_per_s: float
+    cosine: float
+    valid: bool  # cosine high enough to be chosen
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "photos_per_s": round(self.photos_per_s, 2),
+            "cosine": round(self.cosine, 6),
+            "valid": self.valid,
+        }
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What "auto" measured for one model on one device of this machine, and chose."""
+
+    model_key: str
+    device: str
+    chosen: str  # the fastest valid mode
+    figures: tuple[ModeFigures, ...]
+    seconds: float  # how long the calibration took
+    threads: int
+    measured_at: float  # Unix time
+    machine: dict[str, str]  # what it is remembered for: CPU, flags, torch version
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model_key": self.model_key,
+            "device": self.device,
+            "chosen": self.chosen,
+            "figures": [f.to_json() for f in self.figures],
+            "seconds": round(self.seconds, 2),
+            "threads": self.threads,
+            "measured_at": self.measured_at,
+            "machine": dict(self.machine),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Calibration:
+        figures = tuple(
+            ModeFigures(
+                str(f["mode"]), float(f["photos_per_s"]), float(f["cosine"]), bool(f["valid"])
+            )
+            for f in data["figures"]
+        )
+        return cls(
+            model_key=str(data["model_key"]),
+            device=str(data["device"]),
+            chosen=str(data["chosen"]),
+            figures=figures,
+            seconds=float(data["seconds"]),
+            threads=int(data["threads"]),
+            measured_at=float(data["measured_at"]),
+            machine={str(k): str(v) for k, v in dict(data["machine"]).items()},
+        )
+
+    def summary(self) -> str:
+        """One line: "bf16 (measured: fp32 4.9/s, bf16 12.8/s, int8 10.1/s cos 0.99937)"."""
+        parts = []
+        for f in self.figures:
+            cosine = "" if f.mode == "fp32" else f" cos {f.cosine:.5f}"
+            invalid = "" if f.valid else " (too far from fp32)"
+            parts.append(f"{f.mode} {f.photos_per_s:.1f}/s{cosine}{invalid}")
+        return f"{self.chosen} (measured: {', '.join(parts)})"
+
+
+@dataclass(frozen=True)
 class ModelRow:
     """One model as the faces list it (``Library.models``)."""
 
@@ -139,6 +212,8 @@ class ModelRow:
     listed: bool
     weights_path: str | None = None  # where the weights are, when present
     download_url: str | None = None  # where they come from (the mirror, if one is set)
+    #: what "auto" measured and chose for this model on this machine's CPU (None: not yet)
+    calibration: Calibration | None = None
 
 
 @dataclass

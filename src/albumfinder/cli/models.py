@@ -11,12 +11,14 @@ from albumfinder.cli.progress import ProgressPrinter
 
 if TYPE_CHECKING:
     from albumfinder.library import Library
+    from albumfinder.report import ModelRow
 
 
 def run_models(args: argparse.Namespace) -> int:
     with loading.open_library() as library:
         if args.download:
             _download(library, args.download, args.url)
+        models = library.models()
         rows = [
             {
                 "name": row.name,
@@ -25,8 +27,9 @@ def run_models(args: argparse.Namespace) -> int:
                 "weights": row.weights_path,
                 "present": row.weights_present,
                 "url": row.download_url,
+                "auto": row.calibration.to_json() if row.calibration else None,
             }
-            for row in library.models()
+            for row in models
             if row.listed
         ]
     if args.json:
@@ -36,7 +39,18 @@ def run_models(args: argparse.Namespace) -> int:
         for row in rows:
             present = "present" if row["present"] else "missing"
             print(f"{row['name']:<18} {row['dim']:>5}  {present:<8} {row['title']}")
+        _say_calibrations(models)
     return 0
+
+
+def _say_calibrations(rows: list[ModelRow]) -> None:
+    """What "auto" measured and chose on this CPU, for the models it has run."""
+    measured = [row for row in rows if row.listed and row.calibration is not None]
+    if measured:
+        print('\n"auto" on this CPU (measured on first use):')
+    for row in measured:
+        assert row.calibration is not None
+        print(f"  {row.name:<16} {row.calibration.summary()}")
 
 
 def _download(library: Library, name: str, url: str | None) -> None:

@@ -12,6 +12,8 @@ from albumfinder.cli.output import emit_json
 def run_status(args: argparse.Namespace) -> int:
     with loading.open_library() as library:
         status = library.status(args.model)
+        name = status.model_key.split("/")[0]
+        calibration = next((r.calibration for r in library.models() if r.name == name), None)
     folders, skipped = status.folders, status.skipped
     if args.json:
         emit_json(
@@ -31,6 +33,7 @@ def run_status(args: argparse.Namespace) -> int:
                 ],
                 "outside_album": status.outside_album,
                 "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+                "auto": calibration.to_json() if calibration else None,
             }
         )
         return 0
@@ -57,6 +60,8 @@ def run_status(args: argparse.Namespace) -> int:
         print("Photos indexed per model:")
         for key, count in sorted(status.models.items()):
             print(f"  {key.split('/')[0]:<18} {count:>8,}")
+    if calibration is not None:
+        print(f'Mode ("auto" on this CPU): {calibration.summary()}')
     if skipped:
         print(f"Skipped ({len(skipped):,}):")
         for item in skipped:

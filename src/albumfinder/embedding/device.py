@@ -17,13 +17,18 @@ from pathlib import Path
 
 import torch
 
+from albumfinder.embedding.cpu import (  # noqa: F401 - the CPU probe, re-exported here
+    CPUINFO,
+    CPUINFO_ENV,
+    cpu_flags,
+    cpu_has_bf16,
+    cpu_has_int8_dot,
+    cpu_model_name,
+)
 from albumfinder.errors import SettingError
 from albumfinder.models.registry import DEVICES, ModelSpec, Precision
 
 THREADS_ENV = "ALBUMFINDER_THREADS"
-CPUINFO = "/proc/cpuinfo"  # where Linux says what the CPU can do
-#: read the CPU's flags from this file instead (to run the tests as another CPU kind would)
-CPUINFO_ENV = "ALBUMFINDER_CPUINFO"
 PRECISIONS = tuple(p.value for p in Precision)
 #: the dtype autocast runs at, per precision (the others run float32 math)
 AUTOCAST_DTYPES = {Precision.BF16: torch.bfloat16, Precision.FP16: torch.float16}
@@ -46,39 +51,6 @@ def pick_device(requested: str | None = None) -> str:
     if want == "mps" and not mps:
         raise SettingError("MPS was asked for, but this Mac (or torch build) has no usable MPS")
     return want
-
-
-#: the /proc/cpuinfo line that lists the CPU's features: "flags" on x86, "Features" on Arm
-FLAG_LINES = ("flags", "Features")
-
-
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags as Linux reports them (x86's "flags", Arm's "Features"; the
-    first processor's), empty where it does not."""
-    try:
-        with open(os.environ.get(CPUINFO_ENV) or CPUINFO, encoding="ascii", errors="replace") as f:
-            for line in f:
-                name, colon, value = line.partition(":")
-                if colon and name.strip() in FLAG_LINES:
-                    return frozenset(value.split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX), read at run time.
-    Arm's "bf16" is not counted: bf16 on Arm CPUs was not measured, so they run fp32."""
-    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
-
-
-def cpu_has_int8_dot() -> bool:
-    """Whether this x86 CPU has int8 dot-product instructions (VNNI), which make dynamic
-    int8 pay off. Without them (a plain AVX2 CPU) int8 ViT-S/14 ran at 1.04x fp32 model-only
-    and 0.8x end to end, so fp32 is used there. Arm's dot product ("asimddp") is not
-    counted: torch runs int8 there with other kernels (QNNPACK), which were not measured, so
-    Arm CPUs run fp32."""
-    return bool(cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def int8_available() -> bool:
@@ -113,12 +85,29 @@ def resolve_precision(precision: str, device: str, spec: ModelSpec | None = None
     if device == "cpu":
         wanted = spec.traits.cpu_auto_precisions if spec is not None else (Precision.BF16,)
         for candidate in wanted:
-            if _cpu_computes_well(candidate):
+            if cpu_computes_well(candidate):
                 return candidate
     return Precision.FP32
 
 
-def _cpu_computes_well(precision: Precision) -> bool:
+def cpu_auto_candidates(spec: ModelSpec) -> list[Precision]:
+    """The precisions calibration measures for ``spec`` on this CPU: fp32, then those of the
+    family's :attr:`~albumfinder.models.registry.FamilyTraits.cpu_auto_precisions` that may
+    pay off here: bf16 where the CPU computes it natively (emulated bf16 is always slower),
+    int8 on any x86 CPU torch runs it on, VNNI or not (on plain AVX2 it was 1.04-1.18x fp32
+    model-only: measuring decides). Arm CPUs run fp32 (their int8 kernels were not measured)."""
+    x86 = "sse2" in cpu_flags()
+    wanted = [
+        p
+        for p in spec.traits.cpu_auto_precisions
+        if (p is Precision.BF16 and cpu_has_bf16())
+        or (p is Precision.INT8 and x86 and int8_available())
+    ]
+    return [Precision.FP32, *wanted]
+
+
+def cpu_computes_well(precision: Precision) -> bool:
+    """Whether the CPU has what ``precision`` needs to pay off (see :func:`resolve_precision`)."""
     if precision is Precision.BF16:
         return cpu_has_bf16()
     if precision is Precision.INT8:

@@ -8,6 +8,7 @@ Importing this module imports torch; :mod:`albumfinder.embedding.loading` makes 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -97,6 +98,16 @@ class Embedder:
             with self._turns.turn(urgent), torch.inference_mode():
                 out.append(self._forward(torch.from_numpy(batch)))
         return np.concatenate(out)
+
+    def timed_batch(self, arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, float]:
+        """One forward pass of ``arrays`` (one batch of :meth:`prepare` outputs): the rows,
+        and the seconds the pass took in its turn (the wait for the device not counted),
+        which is what calibration measures."""
+        batch = torch.from_numpy(np.stack(arrays))
+        with self._turns.turn(), torch.inference_mode():
+            start = time.perf_counter()
+            rows = self._forward(batch)
+            return rows, time.perf_counter() - start
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         return self.embed_prepared([self.prepare(image) for image in images])

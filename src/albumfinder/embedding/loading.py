@@ -173,17 +173,24 @@ def load_embedder(
         say(f"Downloading {spec.title} weights ({(spec.weights_bytes or 0) / 1e6:.0f} MB)…")
         path = download_weights(spec, progress=progress, should_stop=should_stop)
     model = build_model(spec, load_state_dict(spec, path))
+    if (precision or "auto").lower() == "auto":  # measured once per machine, then remembered
+        from albumfinder.embedding.calibration import auto_precision
+
+        chosen = auto_precision(spec, device, model, chosen, log=say)
     return Embedder(spec, model, device=device, precision=chosen)
 
 
 def model_rows(model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
     """Every model with whether its weights are here: the listed ones first, in the order
     the faces offer them."""
+    from albumfinder.embedding.calibration import remembered
+
     listed = LISTED_MODELS
     rows = []
     for spec in map(get_spec, [*listed, *(name for name in MODELS if name not in listed)]):
         found = find_weights(spec, model_path)
         url = download_url(spec)
+        calibration = remembered(spec, "cpu")
         rows.append(
             ModelRow(
                 name=spec.name,
@@ -194,6 +201,7 @@ def model_rows(model_path: str | os.PathLike[str] | None = None) -> list[ModelRo
                 listed=spec.name in listed,
                 weights_path=str(found) if found is not None else None,
                 download_url=url,
+                calibration=calibration,
             )
         )
     return rows

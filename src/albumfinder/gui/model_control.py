@@ -37,7 +37,8 @@ class ModelControl:
     # -- models ------------------------------------------------------------------------
     def refresh_model_titles(self) -> None:
         """Each model's name in the chooser, with the size of its download while its
-        weights are not here yet."""
+        weights are not here yet; its tip says what "auto" measured for it on this CPU."""
+        measured = {row.name: row.calibration for row in Library.models()}
         for row in range(self.model_combo.count()):
             name = self.model_combo.itemData(row)
             spec = get_spec(name)
@@ -47,6 +48,8 @@ class ModelControl:
             else:
                 title = spec.title if ready else f"{spec.title} · download {spec.download_size}"
             tip = "Ready to use" if ready else f"Needs a one-time download of {spec.download_size}"
+            if (calibration := measured.get(name)) is not None:
+                tip += f"\nRuns on this CPU in {calibration.summary()}"
             self.model_combo.setItemText(row, title)
             self.model_combo.setItemData(row, tip, Qt.ItemDataRole.ToolTipRole)
 

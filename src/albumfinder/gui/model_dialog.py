@@ -66,7 +66,9 @@ class WeightsDialog(QDialog):
         intro = QLabel(
             f"<b>{self.spec.title}</b> needs its weights file "
             f"(<code>{self.spec.weights_filename}</code>, about {self.spec.download_size}). "
-            "Download it once, or choose the file if you already have it."
+            "Download it once, or choose the file if you already have it. On its first use "
+            "Album Finder measures, in a few seconds, which mode runs it fastest on this "
+            "computer (the model's tip in the list shows the figures)."
         )
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)  # our own words and the spec's names
