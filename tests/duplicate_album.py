@@ -181,3 +181,49 @@ def precision_recall(found: set, truth: set) -> tuple[float, float]:
     precision = hits / len(found) if found else 1.0
     recall = hits / len(truth) if truth else 1.0
     return precision, recall
+
+
+@dataclass
+class SmallAlbum:
+    root: Path
+    original: Path
+    copy: Path
+    resized: Path
+    frames: list[Path]
+
+
+def make_small_album(root: Path, first_seed: int = 700) -> SmallAlbum:
+    """A few photos: a byte copy, a resized copy (WhatsApp) and a burst of three frames."""
+    cam, other = root / "Camera roll", root / "WhatsApp"
+    image = make_photo(first_seed, SIZE)
+    original = _jpeg(
+        image,
+        cam / "IMG_0001.jpg",
+        exif=exif_bytes(taken="2023:05:01 10:00:00", make="Canon", model="Canon EOS R6", gps=True),
+    )
+    copy = other / "IMG-WA0001.jpg"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(original, copy)
+    resized = _jpeg(image.resize((400, 300), Image.Resampling.LANCZOS), other / "small.jpg", 80)
+    frames = []
+    for frame in range(3):
+        view = scene_view(first_seed + 1, (0.2 + 0.015 * frame, 0.2, 0.7 + 0.015 * frame, 0.575))
+        ImageDraw.Draw(view).ellipse(
+            (120 + 90 * frame, 300, 220 + 90 * frame, 400), fill=(250, 40, 40)
+        )
+        frames.append(
+            _jpeg(
+                view,
+                cam / f"IMG_{10 + frame:04d}.jpg",
+                exif=exif_bytes(
+                    taken="2023:06:01 12:00:10",
+                    subsec=f"{frame * 4}",
+                    make="Canon",
+                    model="Canon EOS R6",
+                ),
+            )
+        )
+    for number in range(2):
+        _jpeg(make_photo(first_seed + 10 + number, SIZE), root / "misc" / f"misc_{number}.jpg")
+    _hours_apart(root)
+    return SmallAlbum(root, original, copy, resized, frames)

@@ -482,18 +482,37 @@ class Library:
         left out. Only ``embedder``'s model key is used (nothing is loaded); only photos
         new or changed since the last grouping are compared. ``strictness`` (0..1) moves
         the near-duplicate / look-alike boundary. Raises GroupingCancelled when stopped."""
-        requested = [normalize_path(f) for f in folders] if folders else None
-        roots = album_roots(self.folders(), requested) if requested else self.folders()
         return duplicates.find_groups(
             self.store,
             self.vectors(embedder.model_key),
             embedder.model_key,
-            roots,
+            self.album_roots_of(folders),
             [GroupKind(k) for k in kinds],
             strictness,
             progress,
             should_stop,
         )
+
+    def album_roots_of(self, folders: Sequence[str | os.PathLike[str]] | None) -> list[str]:
+        """The album folders (or folders in them) that ``folders`` stand for (None or
+        empty: the album's folders). Raises FolderError for a folder that is neither in
+        the album nor holds an album folder: an album-level job has nothing to do there."""
+        if not folders:
+            return self.folders()
+        roots: list[str] = []
+        for folder in folders:
+            path = normalize_path(folder)
+            if not os.path.isdir(path):
+                raise FolderNotFoundError(f"Folder not found: {path}", path=path)
+            found = album_roots(self.folders(), [path])
+            if not found:
+                raise FolderError(
+                    f"{path} is not in the album: add it to the album and index it first "
+                    "(nothing was done)",
+                    path=path,
+                )
+            roots += [r for r in found if r not in roots]
+        return roots
 
     def keeper_rule(self) -> KeeperRule:
         """How the photo to keep is chosen (stored in the index; default: every step)."""
