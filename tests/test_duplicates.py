@@ -215,6 +215,8 @@ def test_resolve_moves_non_keepers_to_the_trash(small, tmp_path, monkeypatch):
     assert all(g.id != group.id for g in _groups(library))
     library.put_back(action.id)
     assert album.copy.exists() and album.resized.exists()
+    library.index(Library.embedder("builtin"))  # reads their photo facts again
+    assert any(g.id == group.id for g in _groups(library))  # the undo shows it again
 
 
 def test_a_folder_outside_the_album_says_what_to_do(small, tmp_path):

@@ -545,18 +545,19 @@ class Library:
     ) -> TrashAction:
         """Move every non-keeper of ``groups`` (or, for a group in ``keep``, every photo
         not in its set) to the system trash as one action, and mark the groups resolved
-        (a group a photo of which could not go is not marked)."""
+        (a group a photo of which could not go is not marked; putting the action back
+        shows the groups again)."""
         targets: dict[str, list[str]] = {}
         for group in groups:
             kept = keep.get(group.id) if keep else None
             targets[group.id] = [
                 m.path for m in group.members if (m.path not in kept if kept else not m.keep)
             ]
-        for group in groups:  # before trashing: the index still has their hashes
-            dup_decisions.resolved(self.store, group)
+        # before trashing: the index still has their hashes
+        hashes = {g.id: dup_decisions.member_hashes(self.store, g) for g in groups}
         action = self.trash([p for paths_ in targets.values() for p in paths_])
         refused = {s.path for s in action.refused}
         for group in groups:
-            if refused.intersection(targets[group.id]):
-                dup_decisions.unresolved(self.store, group)
+            if not refused.intersection(targets[group.id]):
+                dup_decisions.resolved(self.store, hashes[group.id], action.id)
         return action

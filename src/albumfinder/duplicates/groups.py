@@ -46,7 +46,7 @@ class Decisions:
     def of(rows: Iterable[tuple[str, tuple[str, ...]]]) -> Decisions:
         out = Decisions()
         for decision, members in rows:
-            if decision in (KEEP_ALL, RESOLVED):
+            if decision == KEEP_ALL or decision.split(" ")[0] == RESOLVED:
                 out.hidden.append(Counter(members))
             elif decision == NOT_DUPLICATES:
                 out.apart.append(frozenset(members))
