@@ -34,8 +34,14 @@ KINDS = ("exact", "near-duplicate", "burst", "look-alike")
 CALTECH = SHARED_DATA / "caltech101-subset" / "images"
 
 
-def caltech_pictures() -> list[Path]:
-    return sorted(CALTECH.rglob("*.jpg")) if CALTECH.is_dir() else []
+def caltech_pictures(folder: Path) -> list[Path]:
+    """The real photos, a few of each category in turn (neighbours differ in category)."""
+    photos = sorted(folder.rglob("*.jpg")) if folder.is_dir() else []
+    by_category: dict[str, list[Path]] = {}
+    for photo in photos:
+        by_category.setdefault(photo.parent.name, []).append(photo)
+    rounds = zip(*by_category.values(), strict=False)
+    return [photo for round_ in rounds for photo in round_]
 
 
 def real_picture(photos: list[Path]):
@@ -89,12 +95,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="builtin")
     parser.add_argument("--distractors", type=int, default=120)
+    parser.add_argument("--photos", type=Path, default=CALTECH, help="real photos (folders)")
     args = parser.parse_args()
     print(f"Machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += measure("synthetic", Path(tmp) / "synthetic", args.model, make_photo, 6)
-        photos = caltech_pictures()
+        photos = caltech_pictures(args.photos)
         if photos:
             rows += measure(
                 "Caltech-101",
@@ -104,7 +111,7 @@ def main() -> None:
                 args.distractors,
             )
         else:
-            print(f"(no real photos: {CALTECH} is not here)")
+            print(f"(no real photos: {args.photos} is not here; pass --photos DIR)")
     print_table(
         "Duplicate groups: pair precision / recall per kind",
         ["album", "model", "strictness", *KINDS],

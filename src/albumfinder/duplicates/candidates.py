@@ -203,3 +203,75 @@ def _check(should_stop: ShouldStop) -> None:
 def _tell(progress: Progress, done: int, total: int) -> None:
     if progress is not None:
         progress(JobProgress(done, total, "Comparing photos"))
+
+
+#: pHash candidates: 4 chunks of 16 bits (a pair at most 3 bits apart shares one chunk)
+_HASH_CHUNKS = 4
+_HASH_CHUNK_BITS = 16
+#: a chunk value shared by more photos than this is a blank picture's, no evidence
+_HASH_BUCKET_LIMIT = 64
+TURNED_MAX_BITS = _HASH_CHUNKS - 1
+
+
+def turned_pairs(hashes: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row pairs (a, b) where a turned or mirrored orientation of ``a`` is at most
+    :data:`TURNED_MAX_BITS` bits from ``b`` upright, from ``hashes`` (N, 8) uint64 pHashes
+    (``known``: rows that have them). The embedding misses these (a rotated photo is
+    another picture to it); the hashes do not, and a sort-join on 16-bit chunks finds
+    them without comparing all pairs."""
+    rows = np.flatnonzero(known)
+    if len(rows) < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    table = hashes[rows]
+    found_a, found_b = [], []
+    mask = np.uint64((1 << _HASH_CHUNK_BITS) - 1)
+    for chunk in range(_HASH_CHUNKS):
+        shift = np.uint64(chunk * _HASH_CHUNK_BITS)
+        upright = (table[:, 0] >> shift) & mask
+        order = np.argsort(upright, kind="stable")
+        keys = upright[order]
+        for turn in range(1, table.shape[1]):
+            turned = (table[:, turn] >> shift) & mask
+            first = np.searchsorted(keys, turned, side="left")
+            last = np.searchsorted(keys, turned, side="right")
+            count = last - first
+            usable = np.flatnonzero((count > 0) & (count <= _HASH_BUCKET_LIMIT))
+            if not len(usable):
+                continue
+            a = np.repeat(usable, count[usable])
+            starts = np.repeat(first[usable], count[usable])
+            offsets = np.arange(len(a)) - np.repeat(
+                np.cumsum(count[usable]) - count[usable], count[usable]
+            )
+            b = order[starts + offsets]
+            close = set_bits(table[a, turn] ^ table[b, 0]) <= TURNED_MAX_BITS
+            close &= a != b
+            found_a.append(rows[a[close]])
+            found_b.append(rows[b[close]])
+    if not found_a:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
+    return np.minimum(a, b), np.maximum(a, b)
+
+
+def set_bits(x: np.ndarray) -> np.ndarray:
+    """Set bits of each uint64 (SWAR: numpy before 2.0 has no bitwise_count)."""
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
+
+
+def with_pairs(edges: Edges, a: np.ndarray, b: np.ndarray, matrix: np.ndarray) -> Edges:
+    """``edges`` and the pairs (a, b), their cosines computed, without repeats."""
+    if not len(a):
+        return edges
+    cos = np.einsum("ij,ij->i", matrix[a].astype(np.float32), matrix[b].astype(np.float32)).astype(
+        np.float32
+    )
+    return _undirected(
+        np.concatenate([edges.a, a]),
+        np.concatenate([edges.b, b]),
+        np.concatenate([edges.cos, cos]),
+        matrix.shape[0],
+    )

@@ -70,4 +70,3 @@ def resolved(store: IndexStore, hashes: Sequence[str], action_id: str) -> None:
 
 def group_together(store: IndexStore, paths: Sequence[str]) -> None:
     table.add_decision(store, MANUAL, _hashes(store, paths))
-

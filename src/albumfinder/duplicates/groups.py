@@ -16,10 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from albumfinder.duplicates.candidates import Edges
+from albumfinder.duplicates.candidates import Edges, set_bits, turned_pairs, with_pairs
 from albumfinder.duplicates.keeper import choose_keeper
 from albumfinder.duplicates.photo import Photo
-from albumfinder.duplicates.thresholds import BURST_GAP_S, BURST_NAME_STEP, Thresholds
+from albumfinder.duplicates.thresholds import (
+    BURST_GAP_S,
+    BURST_NAME_STEP,
+    Thresholds,
+    phash_bits,
+)
 from albumfinder.duplicates.verify import (
     burst_why,
     copy_why,
@@ -27,6 +32,7 @@ from albumfinder.duplicates.verify import (
     look_alike_why,
     pair_kind,
 )
+from albumfinder.photo_facts import ORIENTATIONS
 from albumfinder.report import DuplicateGroup, GroupKind, GroupMember, KeeperRule
 
 #: what a decision does (its name in the index)
@@ -106,12 +112,16 @@ class Grouping:
     decisions: Decisions
     should_stop: Callable[[], bool] | None = None
     _by_path: dict[str, Photo] | None = field(default=None, init=False, repr=False)
+    _orientations: tuple[np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
 
     def cos(self, a: int, b: int) -> float:
         return float(np.dot(self.matrix[a].astype(np.float32), self.matrix[b].astype(np.float32)))
 
     def build(self, edges: Edges, kinds: Sequence[GroupKind]) -> list[DuplicateGroup]:
-        pairs = self._verified(edges)
+        edges = with_pairs(edges, *turned_pairs(*self._hash_table()), self.matrix)
+        pairs = self._verified(self._worth_a_verdict(edges, GroupKind.LOOK_ALIKE in kinds))
         taken = _Components()
         for a, b, kind, _cos in pairs:
             if kind is GroupKind.EXACT:
@@ -133,6 +143,40 @@ class Grouping:
         return sorted(shown, key=lambda g: (-len(g.members), -g.reclaimable, g.id))
 
     # -- pairs -------------------------------------------------------------------------------
+    def _worth_a_verdict(self, edges: Edges, looks: bool) -> Edges:
+        """The edges between photos in scope that a verdict may call alike (in numpy: most
+        of a large graph is look-alike neighbours, which only a look-alike query wants)."""
+        inside = np.zeros(self.matrix.shape[0], dtype=bool)
+        inside[np.fromiter(self.photos, dtype=np.int64, count=len(self.photos))] = True
+        a, b, cos = edges.a, edges.b, edges.cos
+        wanted = inside[a] & inside[b]
+        enough = self.thresholds.look_alike(self.strictness) if looks else 1.0
+        enough = min(enough, self.thresholds.near(self.strictness))
+        close = wanted & (cos >= enough)
+        maybe = np.flatnonzero(wanted & ~close & (cos >= self.thresholds.phash_floor))
+        if len(maybe):
+            close[maybe] = self._hash_bits(a[maybe], b[maybe]) <= phash_bits(self.strictness)
+        return Edges(a[close], b[close], cos[close])
+
+    def _hash_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, 8) pHashes of the orientations of each row's photo, and which rows have them."""
+        if self._orientations is None:
+            table = np.zeros((self.matrix.shape[0], len(ORIENTATIONS)), dtype=np.uint64)
+            known = np.zeros(self.matrix.shape[0], dtype=bool)
+            for row, photo in self.photos.items():
+                hashes = photo.facts.orientation_hashes if photo.facts else ()
+                if len(hashes) == len(ORIENTATIONS):
+                    table[row] = hashes
+                    known[row] = True
+            self._orientations = (table, known)
+        return self._orientations
+
+    def _hash_bits(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Bits apart of each pair's pHash, in the best orientation (64: not known)."""
+        table, known = self._hash_table()
+        bits = set_bits(table[a] ^ table[b, :1]).min(axis=1)
+        return np.where(known[a] & known[b], bits, 64)
+
     def _verified(self, edges: Edges) -> list[tuple[int, int, GroupKind, float]]:
         out = []
         for a, b, cos in zip(edges.a.tolist(), edges.b.tolist(), edges.cos.tolist(), strict=True):
@@ -167,7 +211,8 @@ class Grouping:
                 taken.union(rows[0], other, GroupKind.NEAR_DUPLICATE)
 
     def _near_guard(self, a: int, b: int) -> bool:
-        return self.cos(a, b) >= self.thresholds.look_alike(self.strictness)
+        """Two groups of copies join only if their first photos are one scene too."""
+        return self.cos(a, b) >= self.thresholds.copy_floor
 
     def _may_join(
         self, taken: _Components, a: int, b: int, guard: Callable[[int, int], bool]

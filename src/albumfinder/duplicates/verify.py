@@ -3,8 +3,9 @@
 A pair is ``exact`` when its bytes are the same (content hash), or, in the same format, its
 decoded pixels are (decoded only when the hashes differ but size and pHash match exactly:
 a photo whose metadata alone was changed). It is a ``near-duplicate`` when its cosine is in
-the near band of the strictness, or a little below it when the pHash of one of the eight
-orientations backs it (rotated and mirrored copies, filters). Two shots whose EXIF capture
+the near band of the strictness, or when the pHash of one of the eight orientations says
+it is the same picture and the cosine agrees it is the same scene (rotated and mirrored
+copies, which the embedding sees less alike). Two shots whose EXIF capture
 times differ are never copies of one another: they are bursts or look-alikes.
 """
 
@@ -17,9 +18,9 @@ import numpy as np
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import (
     CROP_ASPECT,
-    PHASH_NEAR_BITS,
     PHASH_SAME_FRAMING_BITS,
     Thresholds,
+    phash_bits,
 )
 from albumfinder.errors import AlbumFinderError
 from albumfinder.images import open_photo
@@ -71,7 +72,7 @@ def pair_kind(
     if _could_be_same_pixels(a, b, turn, bits) and same_pixels(a, b):
         return GroupKind.EXACT
     if cos >= thresholds.near(strictness) or (
-        bits <= PHASH_NEAR_BITS and cos >= thresholds.backed(strictness)
+        bits <= phash_bits(strictness) and cos >= thresholds.phash_floor
     ):
         return GroupKind.NEAR_DUPLICATE
     return GroupKind.LOOK_ALIKE if cos >= look else None
