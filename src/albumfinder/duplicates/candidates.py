@@ -4,8 +4,8 @@ Vectors are L2-normalised, so cosine is a dot product. Up to :data:`EXACT_LIMIT`
 graph is exact: blocks of rows times the whole matrix (float32 BLAS, one block in memory
 at a time), each row keeping its ``k`` best neighbours at or above ``floor``. Above it, an
 inverted-file index: spherical k-means on a sample gives ~√(2N) centroids, each photo is
-listed under its nearest centroid and compared with the lists of its three nearest (a copy,
-cosine ≥ 0.8, lies in one of its original's three nearest lists almost always;
+listed under its nearest centroid and compared with the lists of its four nearest (a copy,
+cosine ≥ 0.8, lies in one of its original's four nearest lists almost always;
 ``bench_grouping.py`` measures the recall). Time grows as N·√N, memory as N.
 """
 
@@ -22,7 +22,7 @@ from albumfinder.report import JobProgress
 #: up to this many photos the graph is exact (blocked all rows × all rows)
 EXACT_LIMIT = 20_000
 _BLOCK = 1024
-_PROBES = 3  # lists each photo is compared with in the inverted file
+_PROBES = 4  # lists each photo is compared with in the inverted file
 _KMEANS_ROUNDS = 6
 _SAMPLE_PER_CENTROID = 16
 
