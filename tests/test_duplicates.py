@@ -235,3 +235,36 @@ def test_the_index_keeps_decisions_by_content(small):
     with sqlite3.connect(library.store.path) as conn:
         (members,) = conn.execute("SELECT members FROM duplicate_decisions").fetchone()
     assert str(album.root) not in members and len(members.split()) == 3
+
+
+@pytest.mark.parametrize(
+    ("names", "kind"),
+    [
+        (["DSC_0041.jpg", "DSC_0042.jpg", "DSC_0043.jpg"], GroupKind.BURST),
+        (["beach.jpg", "sea.jpg", "sand.jpg"], GroupKind.NEAR_DUPLICATE),  # no sequence
+    ],
+)
+def test_a_burst_without_exif_goes_by_file_time_and_name_sequence(
+    names, kind, tmp_path, warm_model
+):
+    from PIL import ImageDraw
+
+    from duplicate_album import scene_view
+
+    folder = tmp_path / "album"
+    folder.mkdir()
+    for frame, name in enumerate(names):
+        view = scene_view(900, (0.2 + 0.015 * frame, 0.2, 0.7 + 0.015 * frame, 0.575))
+        ImageDraw.Draw(view).ellipse(
+            (120 + 90 * frame, 300, 220 + 90 * frame, 400), fill=(250, 40, 40)
+        )
+        view.save(folder / name, quality=90)  # no EXIF: the file's time is the date taken
+        when = 1_700_000_000 + frame * 0.5
+        os.utime(folder / name, (when, when))
+    with Library(tmp_path / "index.sqlite") as library:
+        library.add_folder(folder)
+        library.index(Library.embedder("builtin"))
+        groups = _groups(library)
+    assert [(g.kind, len(g.members)) for g in groups] == [(kind, 3)]
+    if kind is GroupKind.BURST:
+        assert {m.why for m in groups[0].members if not m.keep} == {"burst, 0.5 s apart"}

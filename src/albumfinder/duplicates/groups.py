@@ -9,7 +9,6 @@ chain of loose links does not pull a look-alike into a tight group.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +20,14 @@ from albumfinder.duplicates.keeper import choose_keeper
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import (
     BURST_GAP_S,
-    BURST_NAME_STEP,
     Thresholds,
     phash_bits,
 )
 from albumfinder.duplicates.verify import (
     burst_why,
     copy_why,
-    different_captures,
     look_alike_why,
+    names_follow,
     pair_kind,
 )
 from albumfinder.photo_facts import ORIENTATIONS
@@ -251,7 +249,7 @@ class Grouping:
         gap = (photo.taken_ns or 0) - (previous.taken_ns or 0)
         if gap > BURST_GAP_S * 1e9:
             return False
-        if by_file and not _names_follow(previous.path, photo.path):
+        if by_file and not names_follow(previous.path, photo.path):
             return False
         if self.decisions.kept_apart(previous, photo):
             return False
@@ -332,17 +330,3 @@ def _group_id(photos: Sequence[Photo]) -> str:
     """The same for the same contents, whatever the photos are called or where they are."""
     keys = sorted(p.content_hash or f"path:{p.path}" for p in photos)
     return hashlib.blake2b(" ".join(keys).encode(), digest_size=8).hexdigest()
-
-
-_NUMBERED = re.compile(r"^(.*?)(\d+)\D*$")
-
-
-def _names_follow(a: str, b: str) -> bool:
-    """IMG_0041.jpg then IMG_0042.jpg: the same stem, numbers a few steps apart."""
-    ma, mb = _NUMBERED.match(a.rsplit("/", 1)[-1]), _NUMBERED.match(b.rsplit("/", 1)[-1])
-    if not (ma and mb) or ma.group(1) != mb.group(1):
-        return False
-    return 0 < abs(int(mb.group(2)) - int(ma.group(2))) <= BURST_NAME_STEP
-
-
-__all__ = ["Decisions", "Grouping", "different_captures"]

@@ -6,17 +6,22 @@ a photo whose metadata alone was changed). It is a ``near-duplicate`` when its c
 the near band of the strictness, or when the pHash of one of the eight orientations says
 it is the same picture and the cosine agrees it is the same scene (rotated and mirrored
 copies, which the embedding sees less alike). Two shots whose EXIF capture
-times differ are never copies of one another: they are bursts or look-alikes.
+times differ (or, without EXIF, that a camera numbered in sequence seconds apart) are
+never copies of one another: they are bursts or look-alikes.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import re
 
 import numpy as np
 
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import (
+    BURST_GAP_S,
+    BURST_NAME_STEP,
     CROP_ASPECT,
     PHASH_SAME_FRAMING_BITS,
     Thresholds,
@@ -42,12 +47,32 @@ def best_orientation(a: Photo, b: Photo) -> tuple[int, int]:
 
 
 def different_captures(a: Photo, b: Photo) -> bool:
-    """Both have an EXIF capture time, and they differ: two shots, not one shot copied."""
+    """Two shots, not one shot copied: their EXIF capture times differ, or (without EXIF)
+    a camera numbered them in sequence seconds apart in one folder."""
     fa, fb = a.facts, b.facts
-    return bool(
-        fa and fb and fa.taken_from == "exif" and fb.taken_from == "exif"
-        and fa.taken_ns != fb.taken_ns
-    )  # fmt: skip
+    if not (fa and fb and fa.taken_ns is not None and fb.taken_ns is not None):
+        return False
+    if fa.taken_from == "exif" and fb.taken_from == "exif":
+        return fa.taken_ns != fb.taken_ns
+    return (
+        fa.taken_from == fb.taken_from == "file"
+        and a.folder == b.folder
+        and abs(fa.taken_ns - fb.taken_ns) <= BURST_GAP_S * 1e9
+        and names_follow(a.path, b.path)
+    )
+
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)\D*$")
+
+
+def names_follow(a: str, b: str) -> bool:
+    """IMG_0041.jpg then IMG_0042.jpg: the same stem, numbers a few steps apart (a copy
+    is "IMG_0041 (1).jpg" or "IMG_0041-edited.jpg")."""
+    ma = _NUMBERED.match(os.path.basename(a))
+    mb = _NUMBERED.match(os.path.basename(b))
+    if not (ma and mb) or ma.group(1) != mb.group(1):
+        return False
+    return 0 < abs(int(mb.group(2)) - int(ma.group(2))) <= BURST_NAME_STEP
 
 
 def same_pixels(a: Photo, b: Photo) -> bool:
