@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from albumfinder import fetch, paths
+from albumfinder import fetch, paths, safe_trash
 from albumfinder.allocator import release_free_memory
 from albumfinder.embedding import loading
 from albumfinder.embedding.loading import LazyEmbedder as LazyEmbedder  # the faces name it
@@ -38,8 +38,10 @@ from albumfinder.report import (
     IndexProgress,
     IndexReport,
     ModelRow,
+    PutBack,
     SearchHit,
     Skipped,
+    TrashAction,
     merge_skipped,
 )
 from albumfinder.scan import (
@@ -441,3 +443,20 @@ class Library:
         if not rows:
             return np.empty((0, embedder.dim), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)
+
+    # -- safe actions: the system trash, one undo step per action --------------------------
+    def trash(self, paths: Iterable[str | os.PathLike[str]]) -> TrashAction:
+        """Move album photos to the system trash (never a permanent delete) as one action
+        that :meth:`put_back` undoes; they leave the index at once. Those that cannot go
+        are left as they are, in ``refused`` with their reasons."""
+        return safe_trash.move_to_trash(self.store, paths)
+
+    def put_back(self, action_id: str | None = None) -> PutBack:
+        """Put the photos of a trash action back where they were, and in the index with
+        their vectors (nothing is embedded again); None: the last action not put back yet.
+        Raises :class:`NothingToPutBackError` or :class:`UnknownTrashActionError`."""
+        return safe_trash.put_back(self.store, action_id)
+
+    def trash_history(self, limit: int = 20) -> list[TrashAction]:
+        """The latest trash actions, newest first."""
+        return safe_trash.history(self.store, limit)
