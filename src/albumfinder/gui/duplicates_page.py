@@ -369,6 +369,7 @@ class DuplicatesPage(DuplicatesPageView):
         self._run_id = 0
         self._has_run = False
         self._again = False  # asked to group again while a run was going
+        self._own_actions = 0  # trash actions sent and not answered yet
         self._rule: KeeperRule | None = None
         self.confirm_box: QMessageBox | None = None
         self.rule_dialog: KeeperRuleDialog | None = None
@@ -734,10 +735,16 @@ class DuplicatesPage(DuplicatesPageView):
     # -- the trash ---------------------------------------------------------------------
     def trash_member(self, group: DuplicateGroup, path: str) -> None:
         """T: move this member to the trash (one undo step)."""
-        self.trash_actions.trash([path], "duplicates", "duplicate")
+        self._trash([path])
 
     def resolve_group(self, group: DuplicateGroup) -> None:
-        self.trash_actions.trash([m.path for m in rejects(group)], "duplicates", "duplicate")
+        self._trash([m.path for m in rejects(group)])
+
+    def _trash(self, paths: list[str]) -> None:
+        """Through the window's trash controller (on the album queue, in order): the page
+        says what happened to the photos it sent; any action's photos leave its list."""
+        self._own_actions += 1
+        self.trash_actions.trash(paths, "duplicates", "duplicate")
 
     def confirm_resolve_all(self) -> None:
         """Ask before moving every non-keeper of the groups listed (all, or the filtered
@@ -760,7 +767,7 @@ class DuplicatesPage(DuplicatesPageView):
 
         def answered() -> None:
             if box.clickedButton() is move:
-                self.trash_actions.trash(paths, "duplicates", "duplicate")
+                self._trash(paths)
             self.confirm_box = None
 
         box.finished.connect(lambda _r: answered())
@@ -773,8 +780,11 @@ class DuplicatesPage(DuplicatesPageView):
         gone = set(action.trashed)
         if gone:
             self._remove_paths(gone)
+        if self._own_actions == 0:
+            return  # another page's: it says what happened
+        self._own_actions -= 1
         text = outcome_text(
-            action.trashed, action.refused, "moved to the trash", "moved", "photo", "photos"
+            action.trashed, action.refused, "moved to the trash", "moved", "duplicate", "duplicates"
         )
         buttons = [(PUT_BACK, lambda: self.trash_actions.put_back(action.id))] if action.id else []
         level = (
