@@ -177,3 +177,7 @@ class UnknownTrashActionError(TrashError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class GroupingCancelled(AlbumFinderError):
+    """``should_stop`` asked the grouping of duplicates to stop (nothing was changed)."""

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from albumfinder import fetch, paths, safe_trash
+from albumfinder import duplicates, fetch, paths, safe_trash
 from albumfinder.allocator import release_free_memory
+from albumfinder.duplicates import decisions as dup_decisions
+from albumfinder.duplicates.keeper import KEEPER_STEPS
 from albumfinder.embedding import loading
 from albumfinder.embedding.loading import LazyEmbedder as LazyEmbedder  # the faces name it
 from albumfinder.errors import (
@@ -34,9 +36,13 @@ from albumfinder.models.weights import remove_stale_parts
 from albumfinder.photo_facts import PhotoFacts
 from albumfinder.report import (
     AlbumStatus,
+    DuplicateGroup,
     FolderStatus,
+    GroupKind,
     IndexProgress,
     IndexReport,
+    JobProgress,
+    KeeperRule,
     ModelRow,
     PutBack,
     SearchHit,
@@ -460,3 +466,78 @@ class Library:
     def trash_history(self, limit: int = 20) -> list[TrashAction]:
         """The latest trash actions, newest first."""
         return safe_trash.history(self.store, limit)
+
+    # -- duplicates: copies, near-duplicates, bursts, look-alikes ---------------------------
+    def duplicate_groups(
+        self,
+        embedder: Embedder | LazyEmbedder,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+        kinds: Sequence[GroupKind | str] = duplicates.DEFAULT_KINDS,
+        strictness: float = 0.5,
+        progress: Callable[[JobProgress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[DuplicateGroup]:
+        """Groups of photos under ``folders`` (default: the album's folders) of ``kinds``,
+        largest first, each photo in at most one group; groups kept or resolved before are
+        left out. Only ``embedder``'s model key is used (nothing is loaded); only photos
+        new or changed since the last grouping are compared. ``strictness`` (0..1) moves
+        the near-duplicate / look-alike boundary. Raises GroupingCancelled when stopped."""
+        requested = [normalize_path(f) for f in folders] if folders else None
+        roots = album_roots(self.folders(), requested) if requested else self.folders()
+        return duplicates.find_groups(
+            self.store,
+            self.vectors(embedder.model_key),
+            embedder.model_key,
+            roots,
+            [GroupKind(k) for k in kinds],
+            strictness,
+            progress,
+            should_stop,
+        )
+
+    def keeper_rule(self) -> KeeperRule:
+        """How the photo to keep is chosen (stored in the index; default: every step)."""
+        return dup_decisions.keeper_rule(self.store)
+
+    def set_keeper_rule(self, rule: KeeperRule) -> None:
+        dup_decisions.set_keeper_rule(self.store, rule)
+
+    @staticmethod
+    def keeper_steps() -> list[tuple[str, str]]:
+        """(name, title) of each step a keeper rule may order, in the default order."""
+        return [(step.name, step.title) for step in KEEPER_STEPS.values()]
+
+    def keep_all(self, group: DuplicateGroup) -> None:
+        """Keep every photo of ``group``: it is not shown again unless a new photo joins."""
+        dup_decisions.keep_all(self.store, group)
+
+    def not_duplicates(self, group: DuplicateGroup) -> None:
+        """The photos of ``group`` are not copies of one another: never grouped together."""
+        dup_decisions.not_duplicates(self.store, group)
+
+    def group_together(self, photos: Sequence[str | os.PathLike[str]]) -> None:
+        """A group made by hand: these photos are shown as one group from now on."""
+        dup_decisions.group_together(self.store, [normalize_path(p) for p in photos])
+
+    def resolve(
+        self,
+        groups: Sequence[DuplicateGroup],
+        keep: dict[str, set[str]] | None = None,
+    ) -> TrashAction:
+        """Move every non-keeper of ``groups`` (or, for a group in ``keep``, every photo
+        not in its set) to the system trash as one action, and mark the groups resolved
+        (a group a photo of which could not go is not marked)."""
+        targets: dict[str, list[str]] = {}
+        for group in groups:
+            kept = keep.get(group.id) if keep else None
+            targets[group.id] = [
+                m.path for m in group.members if (m.path not in kept if kept else not m.keep)
+            ]
+        for group in groups:  # before trashing: the index still has their hashes
+            dup_decisions.resolved(self.store, group)
+        action = self.trash([p for paths_ in targets.values() for p in paths_])
+        refused = {s.path for s in action.refused}
+        for group in groups:
+            if refused.intersection(targets[group.id]):
+                dup_decisions.unresolved(self.store, group)
+        return action

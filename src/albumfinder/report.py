@@ -206,3 +206,67 @@ class PutBack:
             "restored": self.restored,
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.refused],
         }
+
+
+# -- duplicates: groups of copies, bursts and look-alikes ------------------------------------
+class GroupKind(str, Enum):
+    """The kinds of duplicate groups, strictest first (equal to their plain-string values)."""
+
+    EXACT = "exact"
+    NEAR_DUPLICATE = "near-duplicate"
+    BURST = "burst"
+    LOOK_ALIKE = "look-alike"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One photo of a group: whether it is the suggested keeper, why it is in the group
+    (one line: "identical file", "same picture, 50 % smaller", "burst, 0.4 s apart"…) and
+    its similarity to the keeper (the keeper: 1.0)."""
+
+    path: str
+    keep: bool
+    why: str
+    score: float
+    size: int
+    width: int | None
+    height: int | None
+    taken_ns: int | None
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Photos that are copies of one another (or one burst, or look-alikes); the keeper
+    first. ``reason`` says why the keeper was chosen ("kept: 12 MP vs 3 MP"); ``id`` is
+    the same for the same photos' contents, whatever their names."""
+
+    id: str
+    kind: GroupKind
+    reason: str
+    members: list[GroupMember]
+    reclaimable: int  # bytes freed by trashing the non-keepers
+
+    def to_json(self) -> dict[str, Any]:
+        """The group as ``albumfinder-cli duplicates --json`` prints it."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "reason": self.reason,
+            "members": [
+                {"path": m.path, "keep": m.keep, "why": m.why, "score": round(m.score, 6)}
+                for m in self.members
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class KeeperRule:
+    """How the photo to keep is chosen: the steps of :data:`albumfinder.duplicates.keeper.
+    KEEPER_STEPS` by name in the user's order; ``folder_priority``: folders first in this
+    list win the "folder" step."""
+
+    steps: tuple[str, ...]
+    folder_priority: tuple[str, ...] = ()

@@ -1,0 +1,85 @@
+"""Clean up the album: exact copies, near-duplicates, bursts and look-alike groups.
+
+:func:`find_groups` is the one entry point (``Library.duplicate_groups`` calls it):
+candidates from the kNN graph of the stored vectors (:mod:`.candidates`, cached and
+extended incrementally by :mod:`.graph`), a verdict per pair (:mod:`.verify`), groups
+(:mod:`.groups`), a keeper by the user's rule (:mod:`.keeper`) and the user's decisions
+(:mod:`.decisions`). Thresholds live in :mod:`.thresholds`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+
+from albumfinder.duplicates import decisions
+from albumfinder.duplicates.candidates import Progress, ShouldStop
+from albumfinder.duplicates.graph import album_graph
+from albumfinder.duplicates.groups import Grouping
+from albumfinder.duplicates.photo import Photo
+from albumfinder.duplicates.thresholds import KNN_NEIGHBOURS, thresholds_for
+from albumfinder.index import FileRow, IndexStore
+from albumfinder.photo_facts import PhotoFacts
+from albumfinder.report import DuplicateGroup, GroupKind, JobProgress
+from albumfinder.scan import under
+from albumfinder.search import VectorMatrix
+
+DEFAULT_KINDS = (GroupKind.EXACT, GroupKind.NEAR_DUPLICATE, GroupKind.BURST)
+
+
+def find_groups(
+    store: IndexStore,
+    vectors: VectorMatrix,
+    model_key: str,
+    roots: Sequence[str],
+    kinds: Sequence[GroupKind] = DEFAULT_KINDS,
+    strictness: float = 0.5,
+    progress: Progress = None,
+    should_stop: ShouldStop = None,
+) -> list[DuplicateGroup]:
+    """The groups among the photos under ``roots`` that have a vector of ``model_key``,
+    largest first; groups the user kept or resolved are left out."""
+    if not roots or not len(vectors):
+        return []
+    thresholds = thresholds_for(model_key)
+    everything = store.files_under([os.sep], model_key="")  # the graph spans the model
+    edges = album_graph(
+        store,
+        model_key,
+        vectors.paths,
+        vectors.matrix,
+        everything,
+        thresholds.candidate_floor,
+        KNN_NEIGHBOURS,
+        progress,
+        should_stop,
+    )
+    _tell(progress, "Checking pairs")
+    facts = store.facts_under(roots)
+    scope = under(roots)
+    photos = {
+        row: _photo(row, everything[path], facts.get(path))
+        for row, path in enumerate(vectors.paths)
+        if path in scope and path in everything
+    }
+    grouping = Grouping(
+        photos=photos,
+        matrix=vectors.matrix,
+        thresholds=thresholds,
+        strictness=strictness,
+        rule=decisions.keeper_rule(store),
+        decisions=decisions.load(store),
+        should_stop=should_stop,
+    )
+    groups = grouping.build(edges, [GroupKind(k) for k in kinds])
+    _tell(progress, "Done")
+    return groups
+
+
+def _photo(row: int, file: FileRow, facts: PhotoFacts | None) -> Photo:
+    return Photo(row, file.path, file.id, file.size, file.mtime_ns, facts)
+
+
+def _tell(progress: Callable[[JobProgress], None] | None, text: str) -> None:
+    if progress is not None:
+        progress(JobProgress(0, 0, text))

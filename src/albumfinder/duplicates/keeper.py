@@ -1,0 +1,143 @@
+"""Which photo of a group to keep: an ordered list of steps, each with its wording.
+
+The first step (in the user's order) on which one photo beats all others decides; the
+group's reason says it ("kept: 12 MP vs 3 MP"). Ties all through fall back to the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from albumfinder.duplicates.photo import Photo
+from albumfinder.report import KeeperRule
+from albumfinder.scan import is_under
+
+#: originals over derived copies: RAW > HEIC > JPEG > PNG/WebP and other re-saves
+FORMAT_RANK = {"RAW": 4, "HEIF": 3, "HEIC": 3, "AVIF": 3, "JPEG": 2, "MPO": 2}
+
+
+@dataclass(frozen=True)
+class KeeperStep:
+    name: str
+    title: str  # how a face lists the step
+    #: higher is better; the folder step needs the rule's folder priority
+    score: Callable[[Photo, Sequence[str]], float]
+    #: "kept: …" wording of the keeper against the runner-up
+    words: Callable[[Photo, Photo, Sequence[str]], str]
+
+
+def _megapixels(photo: Photo) -> str:
+    return f"{photo.pixels / 1e6:.2g} MP"
+
+
+def _file_size(size: int) -> str:
+    if size >= 1_000_000:
+        return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e3:.0f} KB"
+
+
+def _exif_parts(photo: Photo) -> list[str]:
+    facts = photo.facts
+    if facts is None:
+        return []
+    return [
+        name
+        for name, present in (
+            ("date", facts.taken_from == "exif"),
+            ("camera", facts.camera is not None),
+            ("GPS", facts.has_gps),
+        )
+        if present
+    ]
+
+
+def _folder_rank(photo: Photo, priority: Sequence[str]) -> float:
+    for rank, folder in enumerate(priority):
+        if is_under(photo.path, folder):
+            return float(len(priority) - rank)
+    return 0.0
+
+
+def _folder_words(keeper: Photo, other: Photo, priority: Sequence[str]) -> str:
+    folder = next((f for f in priority if is_under(keeper.path, f)), keeper.folder)
+    return f"kept: in {folder} (folder priority)"
+
+
+def _format_name(photo: Photo) -> str:
+    return photo.format or "unknown format"
+
+
+KEEPER_STEPS: dict[str, KeeperStep] = {
+    step.name: step
+    for step in (
+        KeeperStep(
+            "pixels",
+            "More pixels",
+            lambda p, _: float(p.pixels),
+            lambda k, o, _: f"kept: {_megapixels(k)} vs {_megapixels(o)}",
+        ),
+        KeeperStep(
+            "format",
+            "Original format (RAW > HEIC > JPEG > PNG/WebP)",
+            lambda p, _: float(FORMAT_RANK.get(p.format or "", 1 if p.format else 0)),
+            lambda k, o, _: f"kept: {_format_name(k)} over {_format_name(o)}",
+        ),
+        KeeperStep(
+            "metadata",
+            "More EXIF (date, camera, GPS)",
+            lambda p, _: float(len(_exif_parts(p))),
+            lambda k, o, _: (
+                "kept: more EXIF ("
+                + ", ".join(x for x in _exif_parts(k) if x not in _exif_parts(o))
+                + ")"
+            ),
+        ),
+        KeeperStep(
+            "file size",
+            "Larger file",
+            lambda p, _: float(p.size),
+            lambda k, o, _: f"kept: {_file_size(k.size)} vs {_file_size(o.size)}",
+        ),
+        KeeperStep(
+            "age",
+            "Older file",
+            lambda p, _: -float(p.mtime_ns),
+            lambda k, o, _: (
+                "kept: older file ("
+                + datetime.fromtimestamp(k.mtime_ns / 1e9).strftime("%Y-%m-%d")
+                + ")"
+            ),
+        ),
+        KeeperStep("folder", "Folder priority", _folder_rank, _folder_words),
+    )
+}
+
+DEFAULT_RULE = KeeperRule(steps=tuple(KEEPER_STEPS))
+
+
+def checked_rule(rule: KeeperRule) -> KeeperRule:
+    """``rule`` with unknown steps left out and missing ones appended in default order."""
+    steps = [s for s in dict.fromkeys(rule.steps) if s in KEEPER_STEPS]
+    steps += [s for s in KEEPER_STEPS if s not in steps]
+    return KeeperRule(tuple(steps), tuple(rule.folder_priority))
+
+
+def choose_keeper(photos: Sequence[Photo], rule: KeeperRule) -> tuple[list[Photo], str]:
+    """The photos best first (the keeper first) by ``rule``, and the reason in words."""
+    rule = checked_rule(rule)
+    steps = [KEEPER_STEPS[name] for name in rule.steps]
+    priority = rule.folder_priority
+
+    def key(photo: Photo) -> tuple:
+        return (*(-step.score(photo, priority) for step in steps), photo.path)
+
+    ordered = sorted(photos, key=key)
+    if len(ordered) < 2:
+        return ordered, "kept: the only photo"
+    keeper, runner_up = ordered[0], ordered[1]
+    for step in steps:
+        if step.score(keeper, priority) != step.score(runner_up, priority):
+            return ordered, step.words(keeper, runner_up, priority)
+    return ordered, "kept: first by name (the rule's steps tie)"
