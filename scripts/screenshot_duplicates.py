@@ -36,9 +36,13 @@ COMPARE_GROUP = ("sunflower", 1)  # the group shown in the compare view
 def make_album(base: Path, samples: Path) -> list[Path]:
     camera = base / "Camera"
     camera.mkdir(parents=True, exist_ok=True)
+    day = 0
     for category, count in CAMERA.items():
         for photo in sorted((samples / category).glob("*.jpg"))[:count]:
-            shutil.copy2(photo, camera / f"{category}_{photo.name}")
+            target = camera / f"{category}_{photo.name}"
+            shutil.copy2(photo, target)
+            day += 1  # taken days apart: different shots, no burst
+            os.utime(target, (1_650_000_000 + day * 86_400,) * 2)
     folders = {
         "download": base / "Downloads",
         "whatsapp": base / "WhatsApp",
@@ -92,7 +96,12 @@ def shoot(window, app, out_dir: Path, dark: bool) -> None:
     thumbs = window.thumbnails
 
     def thumbnails_ready() -> bool:
-        rows = range(min(model.rowCount(), 6))
+        view = page.list.viewport().rect()
+        rows = [
+            r
+            for r in range(model.rowCount())
+            if page.list.visualRect(model.index(r)).intersects(view)
+        ]
         return all(
             thumbs.cached(m.path, 176) is not None or m.path in model.failed
             for r in rows
@@ -177,9 +186,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dark", action="store_true")
     parser.add_argument("--light", action="store_true")
+    parser.add_argument("--samples", type=Path, help="the caltech101-subset/images folder")
     args = parser.parse_args()
     root = Path(__file__).resolve().parents[1]
-    samples = next(
+    samples = args.samples or next(
         (
             base / "shared" / "data" / "caltech101-subset" / "images"
             for base in (root.parent, root.parent.parent)
@@ -194,7 +204,8 @@ def main() -> int:
             run(args.dark, Path(home), root / "docs", samples)
         return 0
     for flag in ("--light", "--dark"):  # one process each: a palette is set at start
-        subprocess.run([sys.executable, __file__, flag], check=True, cwd=str(root))
+        more = ["--samples", str(samples)]
+        subprocess.run([sys.executable, __file__, flag, *more], check=True, cwd=str(root))
     return 0
 
 

@@ -95,7 +95,7 @@ def test_the_page_lists_the_planted_groups_and_filters_them_by_kind(qtbot, album
     assert [paths(g) for g in near] == [{str(p) for p in planted["near"]}]
     assert near[0].members[0].path == str(planted["near"][0])  # the larger one is kept
     assert page.list.isVisible() and page.find_button.text() == "Refresh"
-    assert page.summary.text().startswith("2 groups · 3 photos to move to the trash")
+    assert page.summary.text().startswith("2 groups · 3 photos to trash · ")
 
     qtbot.mouseClick(page.kind_chips[GroupKind.EXACT], Qt.MouseButton.LeftButton)
     assert [g.kind for g in page.model.groups()] == [GroupKind.NEAR_DUPLICATE]

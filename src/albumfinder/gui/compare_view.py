@@ -326,6 +326,7 @@ def _tool_button(text: str, tip: str, name: str) -> QToolButton:
     button.setObjectName(name)
     button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay the view's
     button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # never cut
     return button
 
 
@@ -366,8 +367,6 @@ class CompareView(QWidget):
         title_font.setWeight(QFont.Weight.DemiBold)
         title_font.setPointSizeF(title_font.pointSizeF() * 1.08)
         self.title.setFont(title_font)
-        self.reason = ElidedLabel()
-        self.reason.setObjectName("compareReason")
         self.fit_button = _tool_button("Fit", "Fit both photos in view (0)", "fitButton")
         self.actual_button = _tool_button(
             "100 %", "Show the keeper at full size (1)", "actualButton"
@@ -393,18 +392,13 @@ class CompareView(QWidget):
         head.addWidget(self.back_button)
         head.addWidget(self.kind_badge)
         head.addWidget(self.title, 1)
-        head.addWidget(self.position_label)
 
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
         actions.setSpacing(6)
-        actions.addWidget(self.reason, 1)
-        actions.addWidget(self.fit_button)
-        actions.addWidget(self.actual_button)
-        actions.addWidget(_separator())
         actions.addWidget(self.keep_all_button)
         actions.addWidget(self.not_duplicate_button)
-        actions.addWidget(_separator())
+        actions.addStretch(1)
         actions.addWidget(self.keep_button)
         actions.addWidget(self.trash_button)
 
@@ -415,18 +409,20 @@ class CompareView(QWidget):
         sides.addWidget(self.left, 1)
         sides.addWidget(self.right, 1)
 
-        hint = QLabel(
+        hint = ElidedLabel(
             "←/→ other copies · PgUp/PgDn groups · wheel: zoom · drag: pan · "
             "K keep · T trash · Esc back"
         )
         hint.setObjectName("compareHint")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        palette = hint.palette()
-        faint = QColor(palette.color(QPalette.ColorRole.WindowText))
-        faint.setAlpha(140)
-        palette.setColor(QPalette.ColorRole.WindowText, faint)
-        hint.setPalette(palette)
-        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        _fade(hint)
+        foot = QHBoxLayout()
+        foot.setContentsMargins(0, 0, 0, 0)
+        foot.setSpacing(6)
+        foot.addWidget(self.fit_button)
+        foot.addWidget(self.actual_button)
+        foot.addSpacing(6)
+        foot.addWidget(hint, 1)
+        foot.addWidget(self.position_label)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -434,7 +430,7 @@ class CompareView(QWidget):
         layout.addLayout(head)
         layout.addLayout(actions)
         layout.addLayout(sides, 1)
-        layout.addWidget(hint)
+        layout.addLayout(foot)
 
         self.back_button.clicked.connect(self.backRequested)
         self.fit_button.clicked.connect(self.state.fit)
@@ -470,7 +466,7 @@ class CompareView(QWidget):
             f"QLabel#compareKind {{ background: {color}; color: white; border-radius: 10px; "
             "padding: 2px 10px; font-weight: bold; }"
         )
-        self.reason.setText(group.reason)
+        self.title.setToolTip(group.reason)
         self._show_sides()
 
     def _show_sides(self) -> None:
@@ -485,7 +481,7 @@ class CompareView(QWidget):
         n, of = self._position
         others = len(group.members) - 1
         self.title.setText(f"{os.path.basename(keeper.path)}  vs  {os.path.basename(other.path)}")
-        self.position_label.setText(f"copy {self.right_index} of {others} · group {n:,} of {of:,}")
+        self.position_label.setText(f"Copy {self.right_index}/{others} · Group {n:,}/{of:,}")
         self.keep_button.setEnabled(not other.keep)
         self.trash_button.setEnabled(len(group.members) > 1)
         self.memberShown.emit(other.path)
@@ -603,6 +599,14 @@ class CompareView(QWidget):
     def forget(self, paths: set[str]) -> None:
         for path in paths:
             self._cache.pop(path, None)
+
+
+def _fade(label: QLabel) -> None:
+    palette = label.palette()
+    faint = QColor(palette.color(QPalette.ColorRole.WindowText))
+    faint.setAlpha(150)
+    palette.setColor(QPalette.ColorRole.WindowText, faint)
+    label.setPalette(palette)
 
 
 def _separator() -> QFrame:

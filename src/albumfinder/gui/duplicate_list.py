@@ -22,7 +22,16 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -40,6 +49,7 @@ THUMB_PX = 88  # a member's square in the row
 THUMB_REQUEST = 176  # the thumbnail asked for (sharp at a device pixel ratio of 2)
 SHOWN_MEMBERS = 5  # members drawn per row; the others are counted
 ROW_HEIGHT = THUMB_PX + 28
+TEXT_MIN = 250  # the row's text keeps at least this width: fewer thumbnails when narrow
 GROUP_ROLE = Qt.ItemDataRole.UserRole
 
 KIND_TITLES = {
@@ -98,13 +108,23 @@ def rejects(group: DuplicateGroup) -> list[GroupMember]:
     return [m for m in group.members if not m.keep]
 
 
-def group_summary(group: DuplicateGroup) -> str:
-    """ "3 photos · IMG_0001.jpg and 2 more" """
+def group_summary(
+    group: DuplicateGroup, width: int | None = None, metrics: QFontMetrics | None = None
+) -> str:
+    """ "3 photos · IMG_0001.jpg and 2 more"; given a width, the name is shortened to fit
+    (never the count)."""
     first = os.path.basename(group.members[0].path) if group.members else ""
     more = len(group.members) - 1
-    return f"{counted(len(group.members), 'photo')} · {first}" + (
-        f" and {more} more" if more > 0 else ""
-    )
+    head = f"{counted(len(group.members), 'photo')} · "
+    tail = f" and {more} more" if more > 0 else ""
+    if width is not None and metrics is not None:
+        room = width - metrics.horizontalAdvance(head + tail)
+        if room < metrics.horizontalAdvance("…") * 6:  # too narrow for a name: just the count
+            return metrics.elidedText(
+                counted(len(group.members), "photo"), Qt.TextElideMode.ElideRight, width
+            )
+        first = metrics.elidedText(first, Qt.TextElideMode.ElideMiddle, room)
+    return head + first + tail
 
 
 class DuplicateListModel(QAbstractListModel):
@@ -278,7 +298,8 @@ class DuplicateDelegate(QStyledItemDelegate):
         text = palette.color(QPalette.ColorRole.Text)
         x = cell.left() + 10
         top = cell.top() + (cell.height() - THUMB_PX) / 2
-        shown = group.members[:SHOWN_MEMBERS]
+        fits = int((cell.width() - 20 - TEXT_MIN) // (THUMB_PX + 8))
+        shown = group.members[: max(1, min(SHOWN_MEMBERS, fits))]
         for member in shown:
             square = QRectF(x, top, THUMB_PX, THUMB_PX)
             image = model.thumbnail(member.path)
@@ -372,12 +393,19 @@ class DuplicateDelegate(QStyledItemDelegate):
         free_width = painter.fontMetrics().horizontalAdvance(free)
         painter.setPen(text)
         free_rect = QRectF(area.right() - free_width, area.top(), free_width, 20)
-        if free_rect.left() > badge.right() + 12:
+        free_beside = free_rect.left() > badge.right() + 12
+        if free_beside:
             painter.drawText(
                 free_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, free
             )
 
-        lines = [(bold, text, group_summary(group)), (base, faint, group.reason)]
+        def summary(g: DuplicateGroup, width: int, metrics: QFontMetrics) -> str:
+            if free_beside:
+                return group_summary(g, width, metrics)
+            said = f"{counted(len(g.members), 'photo')} · {free}"  # narrow: no name
+            return metrics.elidedText(said, Qt.TextElideMode.ElideRight, width)
+
+        lines = [(bold, text, summary), (base, faint, lambda _g, _w, _m: group.reason)]
         y = badge.bottom() + 8
         for font, color, line in lines:
             painter.setFont(font)
@@ -385,7 +413,9 @@ class DuplicateDelegate(QStyledItemDelegate):
             if y + metrics.height() > area.bottom() + 10:
                 break
             painter.setPen(color)
-            shown = metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, int(area.width()))
+            shown = line(group, int(area.width()), metrics)
+            if line is not summary:
+                shown = metrics.elidedText(shown, Qt.TextElideMode.ElideRight, int(area.width()))
             painter.drawText(
                 QRectF(area.left(), y, area.width(), metrics.height()),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,

@@ -215,10 +215,9 @@ class DuplicatesPageView(QWidget):
         toolbar_layout = QVBoxLayout(self.toolbar_box)
         toolbar_layout.setContentsMargins(0, 0, 0, 0)
         toolbar_layout.setSpacing(8)
-        toolbar_layout.addLayout(self.row1)
-        toolbar_layout.addLayout(self.row2)
+        for row in self._toolbar_rows():
+            toolbar_layout.addLayout(row)
         toolbar_layout.addWidget(self.progress_box)
-        toolbar_layout.addWidget(self.summary)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 12, 14, 10)
         layout.setSpacing(10)
@@ -261,16 +260,7 @@ class DuplicatesPageView(QWidget):
         self.folder_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.folder_combo.setMinimumContentsLength(12)
-        self.row1 = QHBoxLayout()
-        self.row1.setSpacing(6)
-        self.row1.addWidget(self.find_button)
-        self.row1.addSpacing(6)
-        for chip in self.kind_chips.values():
-            self.row1.addWidget(chip)
-        self.row1.addStretch(1)
-        self.row1.addWidget(self.folder_combo)
-
+        self.folder_combo.setMinimumContentsLength(10)
         self.strictness = QSlider(Qt.Orientation.Horizontal)
         self.strictness.setObjectName("strictnessSlider")
         self.strictness.setRange(0, 100)
@@ -279,7 +269,6 @@ class DuplicatesPageView(QWidget):
         self.strictness.setMinimumWidth(110)
         self.strictness.setMaximumWidth(200)
         self.strictness.setToolTip("Where near-duplicates end and look-alikes begin")
-        strict_label = QLabel("Strictness")
         self.strictness_meaning = ElidedLabel(strictness_text(DEFAULT_STRICTNESS))
         self.strictness_meaning.setObjectName("strictnessMeaning")
         _faint(self.strictness_meaning)
@@ -292,13 +281,30 @@ class DuplicatesPageView(QWidget):
         self.resolve_button.setToolTip(
             "Move every photo not suggested for keeping, in the groups listed, to the trash"
         )
-        self.row2 = QHBoxLayout()
-        self.row2.setSpacing(8)
-        self.row2.addWidget(strict_label)
-        self.row2.addWidget(self.strictness)
-        self.row2.addWidget(self.strictness_meaning, 1)
-        self.row2.addWidget(self.keeper_button)
-        self.row2.addWidget(self.resolve_button)
+
+    def _toolbar_rows(self) -> list[QHBoxLayout]:
+        """What the list holds and the actions on all of it; which kinds; how strict and
+        which folder (three short rows: the page fits the window's narrowest width)."""
+        actions = QHBoxLayout()
+        actions.setSpacing(8)
+        actions.addWidget(self.find_button)
+        actions.addStretch(1)
+        actions.addWidget(self.keeper_button)
+        actions.addWidget(self.resolve_button)
+        kinds = QHBoxLayout()
+        kinds.setSpacing(6)
+        for chip in self.kind_chips.values():
+            kinds.addWidget(chip)
+        kinds.addStretch(1)
+        strictness = QHBoxLayout()
+        strictness.setSpacing(8)
+        strictness.addWidget(QLabel("Strictness"))
+        strictness.addWidget(self.strictness)
+        strictness.addWidget(self.strictness_meaning, 1)
+        strictness.addWidget(self.folder_combo)
+        summary = QHBoxLayout()
+        summary.addWidget(self.summary, 1)
+        return [actions, kinds, strictness, summary]
 
     def _build_progress(self) -> None:
         self.progress_box = QFrame()
@@ -608,8 +614,8 @@ class DuplicatesPage(DuplicatesPageView):
         total = len(self.model.all_groups())
         of = f" of {total:,}" if total != len(shown) else ""
         self.summary.setText(
-            f"{counted(len(shown), 'group')}{of} · {counted(photos, 'photo')} to move to the "
-            f"trash · {format_size(freed)} to free"
+            f"{counted(len(shown), 'group')}{of} · {counted(photos, 'photo')} to trash · "
+            f"{format_size(freed)} to free"
         )
 
     def _sync_buttons(self) -> None:
