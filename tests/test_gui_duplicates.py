@@ -355,3 +355,16 @@ def test_a_list_of_2000_groups_asks_thumbnails_only_for_its_visible_rows(qtbot, 
     rows = {Path(p).name.split("_")[0] for p in asked}
     assert "g1999" in rows and "g1000" not in rows and len(rows) <= visible
     assert len({p for p in asked}) <= visible * min(3, SHOWN_MEMBERS)
+
+
+def test_the_strictness_slider_and_the_look_alike_chip_group_again(qtbot, album):
+    _window, page, _planted, _trash = album
+    find_groups(qtbot, page)
+    page.strictness.setFocus()
+    with qtbot.waitSignal(page.groupsShown, timeout=TIMEOUT_MS):  # once the slider rests
+        qtbot.keyClick(page.strictness, Qt.Key.Key_End)
+    assert page.strictness_value() == 1.0
+    assert page.strictness_meaning.text().startswith("Strict:")
+    with qtbot.waitSignal(page.groupsShown, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(page.kind_chips[GroupKind.LOOK_ALIKE], Qt.MouseButton.LeftButton)
+    assert GroupKind.LOOK_ALIKE in page.kinds_asked()

@@ -98,6 +98,7 @@ class PhotoCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self.setToolTip("Wheel: zoom · drag: pan · double-click: 100 % or fit")
         state.changed.connect(self.update)
 
     def set_image(self, image: QImage | None, note: str = "") -> None:
@@ -409,10 +410,7 @@ class CompareView(QWidget):
         sides.addWidget(self.left, 1)
         sides.addWidget(self.right, 1)
 
-        hint = ElidedLabel(
-            "←/→ other copies · PgUp/PgDn groups · wheel: zoom · drag: pan · "
-            "K keep · T trash · Esc back"
-        )
+        hint = ElidedLabel("← → copies · PgUp PgDn groups · K keep · T trash · Esc back")
         hint.setObjectName("compareHint")
         _fade(hint)
         foot = QHBoxLayout()

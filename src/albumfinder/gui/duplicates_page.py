@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPalette
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -235,7 +235,7 @@ class DuplicatesPageView(QWidget):
     def _build_toolbar(self) -> None:
         self.find_button = QPushButton(icons.icon("search"), "Find Duplicates")
         self.find_button.setObjectName("findDuplicatesButton")
-        self.find_button.setToolTip("Group the album's copies and bursts (F5 to refresh)")
+        self.find_button.setToolTip("Group the album's copies and bursts")
         self.kind_chips: dict[GroupKind, QToolButton] = {
             GroupKind.EXACT: _chip("Exact", "Byte copies and the same pixels", "kindExact"),
             GroupKind.NEAR_DUPLICATE: _chip(
@@ -640,12 +640,6 @@ class DuplicatesPage(DuplicatesPageView):
         group = self.list.current_group()
         if group is not None:
             call(group)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() in (Qt.Key.Key_F5,):
-            self.find()
-            return
-        super().keyPressEvent(event)
 
     # -- the compare view --------------------------------------------------------------
     def open_compare(self, group: DuplicateGroup | None = None) -> None:
