@@ -13,7 +13,17 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QDateTime,
+    QLocale,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QTimeZone,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -45,7 +55,6 @@ from albumfinder.gui.duplicate_list import (
 from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.thumbnails import pil_to_qimage
 from albumfinder.gui.workers import Pools
-from albumfinder.photo_facts import wall_clock_datetime
 from albumfinder.report import DuplicateGroup, GroupMember
 
 MAX_ZOOM = 32.0  # times the fitted size
@@ -249,6 +258,14 @@ class PhotoCanvas(QWidget):
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
 
 
+def taken_text(taken_ns: int) -> str:
+    """When a photo was taken: ``taken_ns`` is a clock reading as it was shown where the
+    photo was taken (no time zone: see albumfinder.photo_facts), so it is read, and
+    shown, as UTC."""
+    when = QDateTime.fromMSecsSinceEpoch(taken_ns // 1_000_000, QTimeZone.utc())
+    return QLocale().toString(when, "d MMM yyyy HH:mm:ss")
+
+
 def member_facts(member: GroupMember) -> str:
     """ "3.2 MB · 4000 × 3000 (12 MP) · 1 May 2023 14:03 · JPEG" """
     parts = [format_size(member.size)]
@@ -260,7 +277,7 @@ def member_facts(member: GroupMember) -> str:
             else f"{member.width} × {member.height}"
         )
     if member.taken_ns is not None:
-        parts.append(wall_clock_datetime(member.taken_ns).strftime("%-d %b %Y %H:%M:%S"))
+        parts.append(taken_text(member.taken_ns))
     extension = os.path.splitext(member.path)[1].lstrip(".").upper()
     if extension:
         parts.append(extension)
