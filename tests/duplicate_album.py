@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -45,33 +46,42 @@ def _jpeg(image: Image.Image, path: Path, quality: int = 92, **extra) -> Path:
     return path
 
 
-def scene_view(seed: int, box: tuple[float, float, float, float], size=SIZE) -> Image.Image:
+Picture = Callable[[int, tuple[int, int]], Image.Image]
+
+
+def scene_view(
+    seed: int, box: tuple[float, float, float, float], size=SIZE, picture: Picture = make_photo
+) -> Image.Image:
     """A window (fractions of a 1600×1200 scene) of scene ``seed``, at ``size``."""
-    scene = make_photo(seed, (1600, 1200))
+    scene = picture(seed, (1600, 1200))
     left, top, right, bottom = (
         int(f * d) for f, d in zip(box, (1600, 1200, 1600, 1200), strict=True)
     )
     return scene.crop((left, top, right, bottom)).resize(size, Image.Resampling.LANCZOS)
 
 
-def make_planted_album(root: Path, first_seed: int = 500) -> PlantedAlbum:
+def make_planted_album(
+    root: Path, first_seed: int = 500, picture: Picture = make_photo, distractors: int = 6
+) -> PlantedAlbum:
+    """The album; ``picture(seed, size)`` makes each original (the factory's by default;
+    the quality benchmark passes real photos), ``distractors`` unrelated photos besides."""
     album = PlantedAlbum(root)
-    seed = iter(range(first_seed, first_seed + 100))
+    seed = iter(range(first_seed, first_seed + 100 + distractors))
     cam = root / "Camera roll"
     other = root / "WhatsApp"
 
     # exact: a byte copy under another name, a PNG whose text chunk alone differs
-    original = _jpeg(make_photo(next(seed), SIZE), cam / "IMG_1001.jpg")
+    original = _jpeg(picture(next(seed), SIZE), cam / "IMG_1001.jpg")
     copy = other / "IMG-2020-WA0001.jpg"
     copy.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(original, copy)
     album.plant(original, copy, "exact")
-    picture = make_photo(next(seed), SIZE)
+    scan = picture(next(seed), SIZE)
     first, second = cam / "scan_01.png", other / "scan_01 (1).png"
     info = PngInfo()
     info.add_text("Comment", "sent again")
-    picture.save(first)
-    picture.save(second, pnginfo=info)
+    scan.save(first)
+    scan.save(second, pnginfo=info)
     album.plant(first, second, "exact")
 
     # near-duplicates of one original each
@@ -89,7 +99,7 @@ def make_planted_album(root: Path, first_seed: int = 500) -> PlantedAlbum:
         "watermark.jpg": _watermarked,
     }
     for number, (name, change) in enumerate(variants.items()):
-        image = make_photo(next(seed), SIZE)
+        image = picture(next(seed), SIZE)
         source = _jpeg(
             image,
             cam / f"IMG_{1100 + number}.jpg",
@@ -110,7 +120,9 @@ def make_planted_album(root: Path, first_seed: int = 500) -> PlantedAlbum:
     scene = next(seed)
     for frame in range(4):
         shift = 0.015 * frame
-        image = scene_view(scene, (0.2 + shift, 0.2 + shift / 2, 0.7 + shift, 0.575 + shift / 2))
+        image = scene_view(
+            scene, (0.2 + shift, 0.2 + shift / 2, 0.7 + shift, 0.575 + shift / 2), picture=picture
+        )
         ImageDraw.Draw(image).ellipse(
             (120 + 90 * frame, 300, 220 + 90 * frame, 400), fill=(250, 40, 40)
         )
@@ -134,7 +146,7 @@ def make_planted_album(root: Path, first_seed: int = 500) -> PlantedAlbum:
     # different shots of one scene (no EXIF): a step aside, a zoom: never copies
     scene = next(seed)
     shots = [
-        _jpeg(scene_view(scene, box), cam / f"scene_{n}.jpg")
+        _jpeg(scene_view(scene, box, picture=picture), cam / f"scene_{n}.jpg")
         for n, box in enumerate(
             [(0.0, 0.0, 0.6, 0.45), (0.25, 0.15, 0.85, 0.6), (0.15, 0.3, 0.5, 0.5625)]
         )
@@ -144,8 +156,8 @@ def make_planted_album(root: Path, first_seed: int = 500) -> PlantedAlbum:
         album.plant(a, b, "look-alike")
 
     # unrelated photos
-    for number in range(6):
-        _jpeg(make_photo(next(seed), SIZE), root / "misc" / f"misc_{number}.jpg")
+    for number in range(distractors):
+        _jpeg(picture(next(seed), SIZE), root / "misc" / f"misc_{number}.jpg")
     _hours_apart(root)
     return album
 
@@ -181,3 +193,49 @@ def precision_recall(found: set, truth: set) -> tuple[float, float]:
     precision = hits / len(found) if found else 1.0
     recall = hits / len(truth) if truth else 1.0
     return precision, recall
+
+
+@dataclass
+class SmallAlbum:
+    root: Path
+    original: Path
+    copy: Path
+    resized: Path
+    frames: list[Path]
+
+
+def make_small_album(root: Path, first_seed: int = 700) -> SmallAlbum:
+    """A few photos: a byte copy, a resized copy (WhatsApp) and a burst of three frames."""
+    cam, other = root / "Camera roll", root / "WhatsApp"
+    image = make_photo(first_seed, SIZE)
+    original = _jpeg(
+        image,
+        cam / "IMG_0001.jpg",
+        exif=exif_bytes(taken="2023:05:01 10:00:00", make="Canon", model="Canon EOS R6", gps=True),
+    )
+    copy = other / "IMG-WA0001.jpg"
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(original, copy)
+    resized = _jpeg(image.resize((400, 300), Image.Resampling.LANCZOS), other / "small.jpg", 80)
+    frames = []
+    for frame in range(3):
+        view = scene_view(first_seed + 1, (0.2 + 0.015 * frame, 0.2, 0.7 + 0.015 * frame, 0.575))
+        ImageDraw.Draw(view).ellipse(
+            (120 + 90 * frame, 300, 220 + 90 * frame, 400), fill=(250, 40, 40)
+        )
+        frames.append(
+            _jpeg(
+                view,
+                cam / f"IMG_{10 + frame:04d}.jpg",
+                exif=exif_bytes(
+                    taken="2023:06:01 12:00:10",
+                    subsec=f"{frame * 4}",
+                    make="Canon",
+                    model="Canon EOS R6",
+                ),
+            )
+        )
+    for number in range(2):
+        _jpeg(make_photo(first_seed + 10 + number, SIZE), root / "misc" / f"misc_{number}.jpg")
+    _hours_apart(root)
+    return SmallAlbum(root, original, copy, resized, frames)

@@ -482,18 +482,37 @@ class Library:
         left out. Only ``embedder``'s model key is used (nothing is loaded); only photos
         new or changed since the last grouping are compared. ``strictness`` (0..1) moves
         the near-duplicate / look-alike boundary. Raises GroupingCancelled when stopped."""
-        requested = [normalize_path(f) for f in folders] if folders else None
-        roots = album_roots(self.folders(), requested) if requested else self.folders()
         return duplicates.find_groups(
             self.store,
             self.vectors(embedder.model_key),
             embedder.model_key,
-            roots,
+            self.album_roots_of(folders),
             [GroupKind(k) for k in kinds],
             strictness,
             progress,
             should_stop,
         )
+
+    def album_roots_of(self, folders: Sequence[str | os.PathLike[str]] | None) -> list[str]:
+        """The album folders (or folders in them) that ``folders`` stand for (None or
+        empty: the album's folders). Raises FolderError for a folder that is neither in
+        the album nor holds an album folder: an album-level job has nothing to do there."""
+        if not folders:
+            return self.folders()
+        roots: list[str] = []
+        for folder in folders:
+            path = normalize_path(folder)
+            if not os.path.isdir(path):
+                raise FolderNotFoundError(f"Folder not found: {path}", path=path)
+            found = album_roots(self.folders(), [path])
+            if not found:
+                raise FolderError(
+                    f"{path} is not in the album: add it to the album and index it first "
+                    "(nothing was done)",
+                    path=path,
+                )
+            roots += [r for r in found if r not in roots]
+        return roots
 
     def keeper_rule(self) -> KeeperRule:
         """How the photo to keep is chosen (stored in the index; default: every step)."""
@@ -526,18 +545,19 @@ class Library:
     ) -> TrashAction:
         """Move every non-keeper of ``groups`` (or, for a group in ``keep``, every photo
         not in its set) to the system trash as one action, and mark the groups resolved
-        (a group a photo of which could not go is not marked)."""
+        (a group a photo of which could not go is not marked; putting the action back
+        shows the groups again)."""
         targets: dict[str, list[str]] = {}
         for group in groups:
             kept = keep.get(group.id) if keep else None
             targets[group.id] = [
                 m.path for m in group.members if (m.path not in kept if kept else not m.keep)
             ]
-        for group in groups:  # before trashing: the index still has their hashes
-            dup_decisions.resolved(self.store, group)
+        # before trashing: the index still has their hashes
+        hashes = {g.id: dup_decisions.member_hashes(self.store, g) for g in groups}
         action = self.trash([p for paths_ in targets.values() for p in paths_])
         refused = {s.path for s in action.refused}
         for group in groups:
-            if refused.intersection(targets[group.id]):
-                dup_decisions.unresolved(self.store, group)
+            if not refused.intersection(targets[group.id]):
+                dup_decisions.resolved(self.store, hashes[group.id], action.id)
         return action

@@ -20,7 +20,7 @@ from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
 
-SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget", "put-back")
+SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget", "put-back", "duplicates")
 #: each command's module (imported only when it runs) and function; "" is the seed form
 COMMANDS = {
     "": ("seed", "run_seed"),
@@ -31,6 +31,7 @@ COMMANDS = {
     "status": ("status", "run_status"),
     "forget": ("status", "run_forget"),
     "put-back": ("put_back", "run_put_back"),
+    "duplicates": ("duplicates", "run_duplicates"),
 }
 MAX_TILE_SIZE = 1024  # a 21-tile picture at 1024 px is already 22,000 px wide
 #: the precisions the core knows (the registry's Precision enum: one list)
@@ -175,8 +176,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("put-back", help="undo a move to the trash: its photos go back in place")
     p.add_argument("action", nargs="?", metavar="ACTION_ID", help="default: the last one")
     _common_options(p)
+    _duplicates_parser(sub)
     _version_option(parser)
     return parser
+
+
+def _duplicates_parser(sub: argparse._SubParsersAction) -> None:
+    from albumfinder.cli.duplicates import DEFAULT_KINDS, KINDS, strictness
+
+    p = sub.add_parser(
+        "duplicates", help="exact copies, near-duplicates, bursts and look-alikes of the album"
+    )
+    p.add_argument("folders", nargs="*", metavar="FOLDER", help="default: the album's folders")
+    p.add_argument(
+        "--kind",
+        action="extend",
+        nargs="+",
+        choices=KINDS,
+        help=f"kinds of groups (default: {' '.join(DEFAULT_KINDS)})",
+    )
+    p.add_argument(
+        "--strictness",
+        type=strictness,
+        default=0.5,
+        metavar="S",
+        help="0..1 (default 0.5): higher keeps fewer pairs near-duplicate, more look-alike",
+    )
+    p.add_argument(
+        "--trash",
+        action="store_true",
+        help="move the photos not kept to the system trash (undo: put-back)",
+    )
+    _model_options(p)
+    _common_options(p)
 
 
 def _command(name: str) -> Callable[[argparse.Namespace], int]:

@@ -43,13 +43,14 @@ def find_groups(
         return []
     thresholds = thresholds_for(model_key)
     everything = store.files_under([os.sep], model_key="")  # the graph spans the model
+    looks = GroupKind.LOOK_ALIKE in kinds
     edges = album_graph(
         store,
-        model_key,
+        f"{model_key}#look-alike" if looks else model_key,  # two graphs, cached apart
         vectors.paths,
         vectors.matrix,
         everything,
-        thresholds.candidate_floor,
+        thresholds.look_floor if looks else thresholds.copy_floor,
         KNN_NEIGHBOURS,
         progress,
         should_stop,
@@ -62,7 +63,7 @@ def find_groups(
         for row, path in enumerate(vectors.paths)
         if path in scope and path in everything
     }
-    grouping = Grouping(
+    grouping = Grouping(  # bursts need no graph: they are found by time
         photos=photos,
         matrix=vectors.matrix,
         thresholds=thresholds,

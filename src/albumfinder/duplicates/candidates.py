@@ -3,10 +3,10 @@
 Vectors are L2-normalised, so cosine is a dot product. Up to :data:`EXACT_LIMIT` photos the
 graph is exact: blocks of rows times the whole matrix (float32 BLAS, one block in memory
 at a time), each row keeping its ``k`` best neighbours at or above ``floor``. Above it, an
-inverted-file index: spherical k-means on a sample gives ~2·√N centroids, each photo is
-put in the lists of its two nearest centroids, and each list is compared with itself
-(a copy, cosine ≥ 0.8, shares one of its two nearest centroids with its original almost
-always; ``bench_grouping.py`` measures the recall). Time and memory grow as N·√N and N.
+inverted-file index: spherical k-means on a sample gives ~√(2N) centroids, each photo is
+listed under its nearest centroid and compared with the lists of its three nearest (a copy,
+cosine ≥ 0.8, lies in one of its original's three nearest lists almost always;
+``bench_grouping.py`` measures the recall). Time grows as N·√N, memory as N.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from albumfinder.report import JobProgress
 #: up to this many photos the graph is exact (blocked all rows × all rows)
 EXACT_LIMIT = 20_000
 _BLOCK = 1024
-_ASSIGN = 2  # lists per photo in the inverted file
+_PROBES = 3  # lists each photo is compared with in the inverted file
 _KMEANS_ROUNDS = 6
 _SAMPLE_PER_CENTROID = 16
 
@@ -90,26 +90,36 @@ def _exact(
 def _inverted_file(
     matrix: np.ndarray, floor: float, k: int, progress: Progress, should_stop: ShouldStop
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each list holds the photos whose nearest centroid it is; it is compared with every
+    photo that has it among its :data:`_PROBES` nearest centroids."""
     n = matrix.shape[0]
-    centroids = _spherical_kmeans(matrix, max(16, int(2 * np.sqrt(n))), should_stop)
-    lists = _assign(matrix, centroids, should_stop)
-    order = np.argsort(lists.ravel(), kind="stable")
-    members_of = order // _ASSIGN
-    bounds = np.searchsorted(lists.ravel()[order], np.arange(len(centroids) + 1))
+    centroids = _spherical_kmeans(matrix, max(16, int(np.sqrt(2 * n))), should_stop)
+    nearest = _assign(matrix, centroids, should_stop)
+    members_by_list = _split(nearest[:, 0], len(centroids))
+    probes_by_list = _split(nearest.ravel(), len(centroids), per_row=_PROBES)
     parts = []
     total = len(centroids)
     for c in range(total):
         _check(should_stop)
-        members = members_of[bounds[c] : bounds[c + 1]]
-        if len(members) > 1:
-            for start in range(0, len(members), _BLOCK):
-                block = members[start : start + _BLOCK]
-                scores = matrix[block].astype(np.float32) @ matrix[members].astype(np.float32).T
-                scores[np.arange(len(block)), np.arange(start, start + len(block))] = -2.0
+        members, queries = members_by_list[c], probes_by_list[c]
+        if len(members) and len(queries):
+            columns = matrix[members].astype(np.float32)
+            for start in range(0, len(queries), _BLOCK):
+                block = queries[start : start + _BLOCK]
+                scores = matrix[block].astype(np.float32) @ columns.T
+                scores[block[:, None] == members[None, :]] = -2.0  # not its own neighbour
                 parts.append(_best_per_row(scores, block, members, floor, k))
         if c % 64 == 0:
             _tell(progress, c, total)
     return _joined(parts)
+
+
+def _split(lists: np.ndarray, count: int, per_row: int = 1) -> list[np.ndarray]:
+    """The rows in each of ``count`` lists (``lists``: each row's list, ``per_row`` each)."""
+    order = np.argsort(lists, kind="stable")
+    bounds = np.searchsorted(lists[order], np.arange(count + 1))
+    rows = order // per_row
+    return [rows[bounds[c] : bounds[c + 1]] for c in range(count)]
 
 
 def _spherical_kmeans(matrix: np.ndarray, count: int, should_stop: ShouldStop) -> np.ndarray:
@@ -132,30 +142,44 @@ def _spherical_kmeans(matrix: np.ndarray, count: int, should_stop: ShouldStop) -
 
 
 def _assign(matrix: np.ndarray, centroids: np.ndarray, should_stop: ShouldStop) -> np.ndarray:
-    """(N, _ASSIGN) the nearest centroids of each row."""
-    out = np.empty((matrix.shape[0], _ASSIGN), dtype=np.int64)
+    """(N, _PROBES) the nearest centroids of each row."""
+    out = np.empty((matrix.shape[0], _PROBES), dtype=np.int64)
     step = 8 * _BLOCK
     for start in range(0, matrix.shape[0], step):
         _check(should_stop)
         scores = matrix[start : start + step].astype(np.float32) @ centroids.T
-        out[start : start + step] = np.argpartition(-scores, _ASSIGN - 1, axis=1)[:, :_ASSIGN]
+        best = np.argpartition(-scores, _PROBES - 1, axis=1)[:, :_PROBES]
+        nearest_first = np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1)
+        out[start : start + step] = np.take_along_axis(best, nearest_first, axis=1)
     return out
 
 
 def _best_per_row(
     scores: np.ndarray, rows: np.ndarray, columns: np.ndarray, floor: float, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best columns per row of ``scores`` at or above ``floor``."""
-    width = scores.shape[1]
-    if width > k:
-        best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(scores, best, axis=1)
-    else:
-        best = np.broadcast_to(np.arange(width), scores.shape)
-        values = scores
-    keep = values >= floor
-    row_index = np.broadcast_to(rows[:, None], best.shape)[keep]
-    return row_index, columns[best[keep]], values[keep].astype(np.float32)
+    """The ``k`` best columns per row of ``scores`` at or above ``floor`` (most rows have
+    fewer than ``k`` there: only the others are partitioned)."""
+    passing = scores >= floor
+    crowded = np.flatnonzero(np.count_nonzero(passing, axis=1) > k)
+    out_rows, out_columns, out_values = [], [], []
+    if len(crowded):
+        dense = scores[crowded]
+        best = np.argpartition(-dense, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(dense, best, axis=1)
+        keep = values >= floor
+        out_rows.append(np.repeat(rows[crowded], k).reshape(-1, k)[keep])
+        out_columns.append(columns[best[keep]])
+        out_values.append(values[keep])
+        passing[crowded] = False
+    hit_rows, hit_columns = np.nonzero(passing)
+    out_rows.append(rows[hit_rows])
+    out_columns.append(columns[hit_columns])
+    out_values.append(scores[hit_rows, hit_columns])
+    return (
+        np.concatenate(out_rows),
+        np.concatenate(out_columns),
+        np.concatenate(out_values).astype(np.float32),
+    )
 
 
 def _joined(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from albumfinder import safe_trash
 from albumfinder.duplicates.groups import KEEP_ALL, MANUAL, NOT_DUPLICATES, RESOLVED, Decisions
 from albumfinder.duplicates.keeper import DEFAULT_RULE, checked_rule
 from albumfinder.index import IndexStore
 from albumfinder.index import decisions as table
+from albumfinder.index.trash_log import LOG_LIMIT
 from albumfinder.report import DuplicateGroup, KeeperRule
 
 _RULE_KEY = "keeper_rule"
 
 
 def load(store: IndexStore) -> Decisions:
-    return Decisions.of(table.decisions(store))
+    """The decisions in force: a group resolved by a trash action that was put back since
+    is shown again."""
+    rows = table.decisions(store)
+    if any(d.startswith(f"{RESOLVED} ") for d, _m in rows):
+        undone = {a.id for a in safe_trash.history(store, LOG_LIMIT) if a.put_back_ns}
+        rows = [(d, m) for d, m in rows if d.partition(" ")[2] not in undone]
+    return Decisions.of(rows)
 
 
 def keeper_rule(store: IndexStore) -> KeeperRule:
@@ -50,14 +58,16 @@ def not_duplicates(store: IndexStore, group: DuplicateGroup) -> None:
     decide(store, NOT_DUPLICATES, group)
 
 
-def resolved(store: IndexStore, group: DuplicateGroup) -> None:
-    decide(store, RESOLVED, group)
+def member_hashes(store: IndexStore, group: DuplicateGroup) -> list[str]:
+    return _hashes(store, [m.path for m in group.members])
+
+
+def resolved(store: IndexStore, hashes: Sequence[str], action_id: str) -> None:
+    """A group (its members' ``hashes``, read before they were trashed) resolved by the
+    trash action ``action_id``."""
+    table.add_decision(store, f"{RESOLVED} {action_id}".strip(), hashes)
 
 
 def group_together(store: IndexStore, paths: Sequence[str]) -> None:
     table.add_decision(store, MANUAL, _hashes(store, paths))
 
-
-def unresolved(store: IndexStore, group: DuplicateGroup) -> None:
-    """Take back :func:`resolved` (its photos are still there)."""
-    table.remove_decision(store, RESOLVED, _hashes(store, [m.path for m in group.members]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,29 +38,33 @@ _STRICTNESS = {kind: rank for rank, kind in enumerate(GroupKind)}
 class Decisions:
     """The user's decisions, as sets of members' content hashes."""
 
-    hidden: list[frozenset[str]] = field(default_factory=list)  # keep-all and resolved
+    hidden: list[Counter[str]] = field(default_factory=list)  # keep-all and resolved
     apart: list[frozenset[str]] = field(default_factory=list)  # not a duplicate
     together: list[frozenset[str]] = field(default_factory=list)  # manual groups
 
     @staticmethod
-    def of(rows: Iterable[tuple[str, frozenset[str]]]) -> Decisions:
+    def of(rows: Iterable[tuple[str, tuple[str, ...]]]) -> Decisions:
         out = Decisions()
         for decision, members in rows:
-            if decision in (KEEP_ALL, RESOLVED):
-                out.hidden.append(members)
+            if decision == KEEP_ALL or decision.split(" ")[0] == RESOLVED:
+                out.hidden.append(Counter(members))
             elif decision == NOT_DUPLICATES:
-                out.apart.append(members)
+                out.apart.append(frozenset(members))
             elif decision == MANUAL:
-                out.together.append(members)
+                out.together.append(frozenset(members))
         return out
 
     def kept_apart(self, a: Photo, b: Photo) -> bool:
         ha, hb = a.content_hash, b.content_hash
         return ha is not None and hb is not None and any(ha in s and hb in s for s in self.apart)
 
-    def hides(self, hashes: set[str | None]) -> bool:
-        """A group none of whose members joined after it was kept or resolved."""
-        return None not in hashes and any(hashes <= s for s in self.hidden)
+    def hides(self, hashes: list[str | None]) -> bool:
+        """A group none of whose members joined after it was kept or resolved (a member
+        moved or renamed is the same member: its content is)."""
+        if None in hashes:
+            return False
+        members = Counter(hashes)
+        return any(all(n <= s[h] for h, n in members.items()) for s in self.hidden)
 
 
 class _Components:
@@ -100,6 +105,7 @@ class Grouping:
     rule: KeeperRule
     decisions: Decisions
     should_stop: Callable[[], bool] | None = None
+    _by_path: dict[str, Photo] | None = field(default=None, init=False, repr=False)
 
     def cos(self, a: int, b: int) -> float:
         return float(np.dot(self.matrix[a].astype(np.float32), self.matrix[b].astype(np.float32)))
@@ -221,9 +227,10 @@ class Grouping:
         return [self._look_group(rows) for rows in loose.groups().values()]
 
     # -- the groups --------------------------------------------------------------------------
-    def _hashes(self, group: DuplicateGroup) -> set[str | None]:
-        by_path = {p.path: p for p in self.photos.values()}
-        return {by_path[m.path].content_hash for m in group.members}
+    def _hashes(self, group: DuplicateGroup) -> list[str | None]:
+        if self._by_path is None:
+            self._by_path = {p.path: p for p in self.photos.values()}
+        return [self._by_path[m.path].content_hash for m in group.members]
 
     def _group(
         self, rows: list[int], kind: GroupKind, why: Callable[[Photo, Photo], str]

@@ -28,14 +28,41 @@ class KeeperStep:
     words: Callable[[Photo, Photo, Sequence[str]], str]
 
 
-def _megapixels(photo: Photo) -> str:
-    return f"{photo.pixels / 1e6:.2g} MP"
+def _versus(keeper: str, other: str, keeper_exact: str, other_exact: str) -> str:
+    """ "A vs B" in round figures, or exact ones where the round ones read the same."""
+    if keeper == other:
+        return f"kept: {keeper_exact} vs {other_exact}"
+    return f"kept: {keeper} vs {other}"
+
+
+def _pixels_words(keeper: Photo, other: Photo, _priority: Sequence[str]) -> str:
+    def exact(photo: Photo) -> str:
+        facts = photo.facts
+        return f"{facts.width}×{facts.height}" if facts else "unknown size"
+
+    return _versus(
+        f"{keeper.pixels / 1e6:.2g} MP", f"{other.pixels / 1e6:.2g} MP", exact(keeper), exact(other)
+    )
 
 
 def _file_size(size: int) -> str:
     if size >= 1_000_000:
         return f"{size / 1e6:.1f} MB"
     return f"{size / 1e3:.0f} KB"
+
+
+def _size_words(keeper: Photo, other: Photo, _priority: Sequence[str]) -> str:
+    return _versus(
+        _file_size(keeper.size), _file_size(other.size), f"{keeper.size:,} B", f"{other.size:,} B"
+    )
+
+
+def _age_words(keeper: Photo, other: Photo, _priority: Sequence[str]) -> str:
+    day, other_day = (
+        datetime.fromtimestamp(p.mtime_ns / 1e9).strftime("%Y-%m-%d") for p in (keeper, other)
+    )
+    when = datetime.fromtimestamp(keeper.mtime_ns / 1e9).strftime("%Y-%m-%d %H:%M:%S")
+    return f"kept: older file ({day if day != other_day else when})"
 
 
 def _exif_parts(photo: Photo) -> list[str]:
@@ -76,7 +103,7 @@ KEEPER_STEPS: dict[str, KeeperStep] = {
             "pixels",
             "More pixels",
             lambda p, _: float(p.pixels),
-            lambda k, o, _: f"kept: {_megapixels(k)} vs {_megapixels(o)}",
+            _pixels_words,
         ),
         KeeperStep(
             "format",
@@ -98,7 +125,7 @@ KEEPER_STEPS: dict[str, KeeperStep] = {
             "file size",
             "Larger file",
             lambda p, _: float(p.size),
-            lambda k, o, _: f"kept: {_file_size(k.size)} vs {_file_size(o.size)}",
+            _size_words,
         ),
         KeeperStep(
             "age",

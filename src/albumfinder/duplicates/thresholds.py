@@ -42,9 +42,15 @@ class Thresholds:
         return _between(self.look_loose, self.look_strict, strictness)
 
     @property
-    def candidate_floor(self) -> float:
-        """The lowest cosine any verdict can want: what the kNN graph keeps (and caches)."""
-        return min(self.look_loose, self.burst, self.near_loose)
+    def copy_floor(self) -> float:
+        """The lowest cosine a copy verdict can want at any strictness: what the kNN graph
+        keeps (and caches) when no look-alikes are asked for."""
+        return self.near_loose - self.backed_margin
+
+    @property
+    def look_floor(self) -> float:
+        """The same with look-alikes (a second, denser graph, cached apart)."""
+        return min(self.copy_floor, self.look_loose)
 
 
 FAMILY_THRESHOLDS: dict[Family, Thresholds] = {

@@ -3,7 +3,7 @@
 Made when first needed (``CREATE TABLE IF NOT EXISTS``: an older version ignores them).
 
 - ``duplicate_decisions``: "keep all", "not a duplicate", manual groups and resolved groups,
-  keyed by the members' content hashes (sorted, space-separated), so that a decision
+  keyed by the members' content hashes (sorted, space-separated, one per member), so that a decision
   survives rescans, moves and renames, and a changed photo (another hash) is a new member.
 - ``duplicate_settings``: the keeper rule (JSON).
 - ``duplicate_edges`` / ``duplicate_compared``: the kNN graph of a model, cached by file id.
@@ -63,7 +63,9 @@ def _ensure(store: IndexStore) -> None:
 
 
 def members_key(hashes: Iterable[str]) -> str:
-    return " ".join(sorted(set(hashes)))
+    """The members' content hashes, sorted, each as often as a member has it (two byte
+    copies are two members: a third copy joining is a new member)."""
+    return " ".join(sorted(hashes))
 
 
 # -- decisions -----------------------------------------------------------------------------
@@ -89,13 +91,13 @@ def remove_decision(store: IndexStore, decision: str, hashes: Iterable[str]) -> 
         )
 
 
-def decisions(store: IndexStore) -> list[tuple[str, frozenset[str]]]:
-    """(decision, the members' content hashes) of every decision, oldest first."""
+def decisions(store: IndexStore) -> list[tuple[str, tuple[str, ...]]]:
+    """(decision, the members' content hashes, sorted) of every decision, oldest first."""
     _ensure(store)
     rows = store.connection().execute(
         "SELECT decision, members FROM duplicate_decisions ORDER BY made_ns"
     )
-    return [(str(d), frozenset(str(m).split())) for d, m in rows]
+    return [(str(d), tuple(str(m).split())) for d, m in rows]
 
 
 def content_hashes(store: IndexStore, paths: Sequence[str]) -> dict[str, str]:
