@@ -7,6 +7,7 @@ results and their thumbnails, and saves the window at devicePixelRatio 2.
 
     python scripts/screenshot.py            # both palettes (one process each)
     python scripts/screenshot.py --dark     # just one
+    python scripts/screenshot.py --page duplicates   # docs/screenshot-duplicates/-compare
 """
 
 from __future__ import annotations
@@ -195,8 +196,13 @@ def main() -> int:
     parser.add_argument("--dark", action="store_true")
     parser.add_argument("--light", action="store_true")
     parser.add_argument("--home", type=Path)
+    parser.add_argument("--page", choices=["search", "duplicates"], default="search")
     args = parser.parse_args()
     docs = ROOT / "docs"
+    if args.page == "duplicates":  # its own script; the same flags
+        flags = [f for f in ("--dark", "--light") if getattr(args, f[2:])]
+        script = ROOT / "scripts" / "screenshot_duplicates.py"
+        return subprocess.run([sys.executable, str(script), *flags], cwd=str(ROOT)).returncode
     if args.dark or args.light:
         home = args.home or Path(tempfile.mkdtemp(prefix="albumfinder-shot-"))
         name = "screenshot-dark.png" if args.dark else "screenshot.png"

@@ -17,6 +17,7 @@ from albumfinder.errors import ImageLoadError
 from albumfinder.gui import advice, reveal
 from albumfinder.gui.banner import BannerLevel
 from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source_from_mime
+from albumfinder.gui.duplicates_page import DuplicatesPage
 from albumfinder.gui.engine import Engine, Opened
 from albumfinder.gui.library_panel import SkippedDialog
 from albumfinder.gui.model_control import MODEL_CHOICES, ModelControl
@@ -74,6 +75,7 @@ class MainWindow(ModelControl, MainWindowView):
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
         QTimer.singleShot(0, self._say_reset_settings)
+        self.add_page("duplicates", "Duplicates", DuplicatesPage(self))
 
     def _connect_engine(self) -> None:
         e = self.engine
