@@ -90,7 +90,7 @@ def shoot(window, app, out_dir: Path, dark: bool) -> None:
     window.show_page("duplicates")
     shown: list[bool] = []
     page.groupsShown.connect(lambda: shown.append(True))
-    page.find()
+    page.find_groups()
     wait(lambda: shown, 300, "the groups")
     model = page.model
     thumbs = window.thumbnails

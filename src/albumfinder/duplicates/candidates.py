@@ -138,7 +138,8 @@ def _spherical_kmeans(matrix: np.ndarray, count: int, should_stop: ShouldStop) -
         sums[empty] = centroids[empty]  # an empty list keeps its centroid
         norms[empty] = 1.0
         centroids = sums / norms
-    return centroids
+    result: np.ndarray = centroids
+    return result
 
 
 def _assign(matrix: np.ndarray, centroids: np.ndarray, should_stop: ShouldStop) -> np.ndarray:
@@ -182,10 +183,13 @@ def _best_per_row(
     )
 
 
-def _joined(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> tuple[np.ndarray, ...]:
+def _joined(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not parts:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float32)
-    return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+    a, b, c = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return a, b, c
 
 
 def _undirected(a: np.ndarray, b: np.ndarray, cos: np.ndarray, n: int) -> Edges:
@@ -259,7 +263,8 @@ def set_bits(x: np.ndarray) -> np.ndarray:
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
+    counts: np.ndarray = ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
+    return counts
 
 
 def with_pairs(edges: Edges, a: np.ndarray, b: np.ndarray, matrix: np.ndarray) -> Edges:

@@ -67,7 +67,7 @@ class Decisions:
         moved or renamed is the same member: its content is)."""
         if None in hashes:
             return False
-        members = Counter(hashes)
+        members = Counter(h for h in hashes if h is not None)
         return any(all(n <= s[h] for h, n in members.items()) for s in self.hidden)
 
 
@@ -90,7 +90,9 @@ class _Components:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[rb] = ra
-        looser = max(self.kind.get(ra, kind), self.kind.get(rb, kind), kind, key=_STRICTNESS.get)
+        looser = max(
+            self.kind.get(ra, kind), self.kind.get(rb, kind), kind, key=lambda k: _STRICTNESS[k]
+        )
         self.kind[ra] = looser
 
     def groups(self) -> dict[int, list[int]]:

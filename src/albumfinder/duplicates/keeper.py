@@ -157,7 +157,7 @@ def choose_keeper(photos: Sequence[Photo], rule: KeeperRule) -> tuple[list[Photo
     steps = [KEEPER_STEPS[name] for name in rule.steps]
     priority = rule.folder_priority
 
-    def key(photo: Photo) -> tuple:
+    def key(photo: Photo) -> tuple[object, ...]:
         return (*(-step.score(photo, priority) for step in steps), photo.path)
 
     ordered = sorted(photos, key=key)

@@ -11,6 +11,7 @@ and moving photos to the trash through the window's one
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -391,8 +392,8 @@ class DuplicatesPage(DuplicatesPageView):
         self._show_empty_or_list()
 
     def _connect(self) -> None:
-        self.find_button.clicked.connect(self.find)
-        self.empty.button.clicked.connect(self.find)
+        self.find_button.clicked.connect(self.find_groups)
+        self.empty.button.clicked.connect(self.find_groups)
         self.cancel_button.clicked.connect(self.cancel)
         for kind, chip in self.kind_chips.items():
             chip.toggled.connect(lambda _on, kind=kind: self._kind_toggled(kind))
@@ -440,7 +441,7 @@ class DuplicatesPage(DuplicatesPageView):
     def strictness_value(self) -> float:
         return self.strictness.value() / 100
 
-    def find(self) -> None:
+    def find_groups(self) -> None:
         """Group the album (again): off the GUI thread, with progress and Cancel."""
         library = self.engine.library
         if library is None:
@@ -520,7 +521,7 @@ class DuplicatesPage(DuplicatesPageView):
     def _after_cancel(self) -> None:
         if self._again:
             self._again = False
-            self.find()
+            self.find_groups()
             return
         self.summary.setText("Stopped: the list is as it was before.")
         self._sync_buttons()
@@ -532,12 +533,12 @@ class DuplicatesPage(DuplicatesPageView):
             + getattr(report, "removed", 0)
         )
         if self._has_run and changed and not getattr(report, "cancelled", False):
-            self.find()  # incremental: only new or changed photos are compared
+            self.find_groups()  # incremental: only new or changed photos are compared
 
     # -- filtering ---------------------------------------------------------------------
     def _kind_toggled(self, kind: GroupKind) -> None:
         if kind == GroupKind.LOOK_ALIKE and self._has_run:
-            self.find()  # look-alikes are grouped only when asked
+            self.find_groups()  # look-alikes are grouped only when asked
         self._apply_filter()
 
     def shown_kinds(self) -> set[GroupKind]:
@@ -585,7 +586,7 @@ class DuplicatesPage(DuplicatesPageView):
             self._strictness_timer.start()  # grouped again once the slider rests
 
     def _strictness_settled(self) -> None:
-        self.find()
+        self.find_groups()
 
     # -- what is shown -----------------------------------------------------------------
     def _show_empty_or_list(self) -> None:
@@ -811,7 +812,7 @@ class DuplicatesPage(DuplicatesPageView):
         self.model.replace_groups(changed)
         self.compare.forget(gone)
         for group in settled:  # the user kept what is left: a decision to store
-            self._store(lambda library, group=group: library.keep_all(group))
+            self._store(functools.partial(Library.keep_all, group=group))
         if current is not None:
             keep_right = right.path if right is not None and right.path not in gone else None
             self._after_change(current.id, row, keep_right)
@@ -834,7 +835,7 @@ class DuplicatesPage(DuplicatesPageView):
             BannerLevel.INFO if not done.refused else BannerLevel.WARNING, text
         )
         if self._has_run and done.restored:
-            self.find()  # their groups come back
+            self.find_groups()  # their groups come back
 
     # -- the keeper rule ---------------------------------------------------------------
     def edit_keeper_rule(self) -> None:
@@ -867,7 +868,7 @@ class DuplicatesPage(DuplicatesPageView):
             return
         self.engine.pools.album_task(
             lambda _p, _s: library.set_keeper_rule(rule),
-            on_result=lambda _r: self.find() if self._has_run else None,
+            on_result=lambda _r: self.find_groups() if self._has_run else None,
             on_error=lambda exc: self.banner.show_message(
                 BannerLevel.ERROR, f"The keeper rule was not saved: {advice.in_words(exc)}"
             ),

@@ -127,7 +127,8 @@ def setting(store: IndexStore, key: str) -> object | None:
     if row is None:
         return None
     try:
-        return json.loads(row[0])
+        value: object = json.loads(row[0])
+        return value
     except ValueError:
         return None  # damaged: the default
 
