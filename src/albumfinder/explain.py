@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 #: the built-in model's maps are 7 x 7 at its input size; twice that gives 14 x 14 cells
 #: for a few tens of milliseconds more (DINOv2 small at 224 px already gives 16 x 16)
 SIDE_FACTOR = {Family.EFFICIENTNET_LITE: 2}
+#: pixels of mirrored border added around each photo, one cell of the feature map, and
+#: cut off the map again: a convolution's zero padding makes the border cells of any two
+#: photos look alike (they lit up in every map); ViT patches have no padding
+MIRRORED_BORDER = {Family.EFFICIENTNET_LITE: 32}
 
 
 def explain_side(model: Embedder) -> int:
@@ -37,7 +41,12 @@ def explain_pair(model: Embedder, query: QueryPart, result: str, score: float) -
     side = explain_side(model)
     query_image = open_region(query.photo, query.crop, side)
     result_image = open_upright(result, min_size=side)
-    maps = model.feature_maps([_square(query_image, side), _square(result_image, side)])
+    border = MIRRORED_BORDER.get(model.spec.family, 0)
+    squares = [_square(image, side, border) for image in (query_image, result_image)]
+    maps = model.feature_maps(squares)
+    if border:
+        cut = maps.shape[1] * border // (side + 2 * border)  # the cells of the border
+        maps = maps[:, cut:-cut, cut:-cut]
     query_map, result_map = match_maps(maps[0], maps[1])
     rows, cols = result_map.shape
     return Explanation(
@@ -77,11 +86,16 @@ def match_maps(query: np.ndarray, result: np.ndarray) -> tuple[np.ndarray, np.nd
     return (query_best - low) / spread, (result_best - low) / spread
 
 
-def _square(image: Image.Image, side: int) -> np.ndarray:
+def _square(image: Image.Image, side: int, border: int = 0) -> np.ndarray:
+    """``image`` squashed to ``side`` x ``side`` (as for its vector), ``border`` pixels of
+    its mirror image added on each side."""
     if image.mode != "RGB":
         image = image.convert("RGB")
     resized = image.resize((side, side), Image.Resampling.BICUBIC, reducing_gap=3.0)
-    return np.asarray(resized, dtype=np.uint8)
+    pixels = np.asarray(resized, dtype=np.uint8)
+    if border:
+        pixels = np.pad(pixels, ((border, border), (border, border), (0, 0)), mode="reflect")
+    return pixels
 
 
 def _rounded(grid: np.ndarray) -> list[list[float]]:

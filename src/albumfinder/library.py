@@ -400,6 +400,12 @@ class Library:
                 taken[i] = wall_clock_ns(datetime.fromtimestamp(row.mtime_ns / 1e9))
         vectors.taken_ns = taken
 
+    @staticmethod
+    def query_picture(part: QueryPart, min_size: int) -> Image.Image:
+        """The upright picture ``part`` searches with (its region when cropped), decoded
+        so that both sides stay at least ``min_size`` pixels where the photo has them."""
+        return open_region(part.photo, part.crop, min_size)
+
     def explain(
         self, embedder: Embedder | LazyEmbedder, query: Query | QueryPart, result: str
     ) -> Explanation:
