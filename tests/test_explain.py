@@ -99,3 +99,25 @@ def test_dinov2_maps_are_its_patch_grid_upright(tmp_path):
     assert rows[:8].mean() > rows[8:].mean() + 0.2  # the kept half is the top one
     assert abs(rows[:, :8].mean() - rows[:, 8:].mean()) < 0.1
     assert np.asarray(why.query_map)[:8].mean() > np.asarray(why.query_map)[8:].mean() + 0.2
+
+
+def test_the_next_explanation_of_a_query_reuses_its_map_and_a_changed_photo_does_not(tmp_path):
+    from albumfinder import explain
+
+    query, first, second = (tmp_path / f"{n}.jpg" for n in ("query", "first", "second"))
+    planted(108, (0, 0)).save(query, quality=92)
+    planted(208, (320, 240)).save(first, quality=92)
+    planted(209, (0, 240)).save(second, quality=92)
+    library = Library(tmp_path / "index.sqlite3")
+    embedder = Library.embedder("builtin")
+    explain.forget_query_maps()
+    fresh = library.explain(embedder, str(query), str(second))
+    explain.forget_query_maps()
+    library.explain(embedder, str(query), str(first))  # keeps the query's map
+    again = library.explain(embedder, str(query), str(second))
+    assert again == fresh
+    planted(110, (0, 0)).save(query, quality=92)  # the photo changed: its map is made anew
+    changed = library.explain(embedder, str(query), str(second))
+    explain.forget_query_maps()
+    assert changed == library.explain(embedder, str(query), str(second))
+    assert changed.query_map != fresh.query_map

@@ -9,6 +9,9 @@ in both wherever it lies. Computed on demand from the two photos: nothing is sto
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +33,13 @@ SIDE_FACTOR = {Family.EFFICIENTNET_LITE: 2}
 MIRRORED_BORDER = {Family.EFFICIENTNET_LITE: 32}
 
 
+#: the feature maps of the last few query photos: "Why?" on one result after another of
+#: one query then runs the model on the result photo only
+_QUERY_MAPS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_QUERY_MAPS_KEPT = 4
+_QUERY_MAPS_LOCK = threading.Lock()
+
+
 def explain_side(model: Embedder) -> int:
     """The square side both photos are resized to for their maps."""
     return model.spec.input_size * SIDE_FACTOR.get(model.spec.family, 1)
@@ -39,15 +49,21 @@ def explain_pair(model: Embedder, query: QueryPart, result: str, score: float) -
     """The :class:`Explanation` of ``result`` for ``query`` (its region when cropped), with
     ``score`` the search's cosine of their vectors."""
     side = explain_side(model)
-    query_image = open_region(query.photo, query.crop, side)
-    result_image = open_upright(result, min_size=side)
-    border = MIRRORED_BORDER.get(model.spec.family, 0)
-    squares = [_square(image, side, border) for image in (query_image, result_image)]
-    maps = model.feature_maps(squares)
-    if border:
-        cut = maps.shape[1] * border // (side + 2 * border)  # the cells of the border
-        maps = maps[:, cut:-cut, cut:-cut]
-    query_map, result_map = match_maps(maps[0], maps[1])
+    key = _query_key(model, query)
+    with _QUERY_MAPS_LOCK:
+        known = _QUERY_MAPS.get(key) if key is not None else None
+    photos = [open_upright(result, min_size=side)]
+    if known is None:
+        photos.insert(0, open_region(query.photo, query.crop, side))
+    maps = list(_feature_maps(model, photos, side))
+    if known is None:
+        known = maps.pop(0)
+        if key is not None:
+            with _QUERY_MAPS_LOCK:
+                _QUERY_MAPS[key] = known
+                while len(_QUERY_MAPS) > _QUERY_MAPS_KEPT:
+                    _QUERY_MAPS.popitem(last=False)
+    query_map, result_map = match_maps(known, maps[0])
     rows, cols = result_map.shape
     return Explanation(
         model=model.spec.name,
@@ -58,6 +74,34 @@ def explain_pair(model: Embedder, query: QueryPart, result: str, score: float) -
         cols=cols,
         result_map=_rounded(result_map),
         query_map=_rounded(query_map),
+    )
+
+
+def _feature_maps(model: Embedder, photos: list[Image.Image], side: int) -> np.ndarray:
+    border = MIRRORED_BORDER.get(model.spec.family, 0)
+    maps = model.feature_maps([_square(photo, side, border) for photo in photos])
+    if border:
+        cut = maps.shape[1] * border // (side + 2 * border)  # the cells of the border
+        maps = maps[:, cut:-cut, cut:-cut]
+    return maps
+
+
+def _query_key(model: Embedder, query: QueryPart) -> tuple | None:
+    """What a query's feature map is kept under: the model and the file as it is now (a
+    pasted image or bytes: not kept)."""
+    if not isinstance(query.photo, str):
+        return None
+    try:
+        info = os.stat(query.photo)
+    except OSError:
+        return None  # opening it says why
+    return (
+        model.model_key,
+        str(model.precision),
+        query.photo,
+        info.st_size,
+        info.st_mtime_ns,
+        query.crop,
     )
 
 
@@ -106,3 +150,9 @@ def _rounded(grid: np.ndarray) -> list[list[float]]:
 def _name_of(photo: object) -> str:
     """What a query that is no file is called (a pasted image, dropped bytes)."""
     return "pasted image" if isinstance(photo, (bytes, Image.Image)) else str(photo)
+
+
+def forget_query_maps() -> None:
+    """Drop the kept query maps (a benchmark times a first "Why?" with it)."""
+    with _QUERY_MAPS_LOCK:
+        _QUERY_MAPS.clear()
