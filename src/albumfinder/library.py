@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,13 +32,18 @@ from albumfinder.index import FileRow, IndexStore, stored_vector
 from albumfinder.indexer import index_folders
 from albumfinder.models import registry, weights
 from albumfinder.models.weights import remove_stale_parts
-from albumfinder.photo_facts import PhotoFacts
+from albumfinder.photo_facts import PhotoFacts, wall_clock_ns
+from albumfinder.regions import QueryError, check_crop, open_region
 from albumfinder.report import (
     AlbumStatus,
+    CombinedQuery,
+    Explanation,
     FolderStatus,
     IndexProgress,
     IndexReport,
     ModelRow,
+    QueryPart,
+    SearchFilter,
     SearchHit,
     Skipped,
     merge_skipped,
@@ -57,12 +63,14 @@ from albumfinder.scan import (
     same_folder_in,
     scan,
 )
-from albumfinder.search import VectorMatrix, search_vectors
+from albumfinder.search import NO_DATE, VectorMatrix, combine_vectors, filter_rows, search_vectors
 
 if TYPE_CHECKING:
     from albumfinder.embedding.embedder import Embedder
 
 Query = str | os.PathLike[str] | Image.Image | bytes
+#: what a search can be asked with: one photo, one photo's part (a region, a weight), or several
+AnyQuery = Query | QueryPart | CombinedQuery
 
 
 class Library:
@@ -292,35 +300,127 @@ class Library:
         embedded: np.ndarray = model.embed_prepared([model.prepare(image)], urgent=True)[0]
         return embedded
 
+    def embed_part(self, embedder: Embedder | LazyEmbedder, part: QueryPart) -> np.ndarray:
+        """The unit vector of one query part: its region (cut from the upright photo at a
+        resolution the model can use, then embedded like a photo), or the whole photo (an
+        indexed, unchanged one reuses its stored vector)."""
+        if part.crop is None:
+            return self.embed_query(embedder, part.photo)
+        photo = part.photo
+        if not isinstance(photo, (Image.Image, bytes)):
+            photo = normalize_path(photo)
+        check_crop(part.crop)  # before the photo is read
+        region = open_region(photo, part.crop, embedder.decode_size)
+        model = loading.loaded(embedder)
+        embedded: np.ndarray = model.embed_prepared([model.prepare(region)], urgent=True)[0]
+        return embedded
+
+    def query_vector(self, embedder: Embedder | LazyEmbedder, query: AnyQuery) -> np.ndarray:
+        """The one unit vector a search compares with (see :class:`CombinedQuery`)."""
+        combined = as_combined(query)
+        if not combined.parts:
+            raise QueryError("a combined query needs at least one photo")
+        for part in combined.parts + combined.negatives:
+            check_crop(part.crop)  # every region is checked before any photo is read
+        if not combined.negatives and len(combined.parts) == 1:
+            return self.embed_part(embedder, combined.parts[0])
+        return combine_vectors(
+            [self.embed_part(embedder, p) for p in combined.parts],
+            [p.weight for p in combined.parts],
+            [self.embed_part(embedder, p) for p in combined.negatives],
+            [p.weight for p in combined.negatives],
+            combined.negative_weight,
+        )
+
     def search(
         self,
         embedder: Embedder | LazyEmbedder,
-        query: Query,
+        query: AnyQuery,
         n: int = 10,
         folders: Sequence[str | os.PathLike[str]] | None = None,
         exclude: Sequence[str | os.PathLike[str]] | None = None,
         album_only: bool = True,
+        filters: SearchFilter | None = None,
     ) -> list[SearchHit]:
         """The ``n`` indexed photos most like ``query``, best first.
 
         Results are photos of the album's folders (narrowed to ``folders`` when given); with
         ``album_only=False`` (a one-off search of a folder) they are photos under ``folders``,
-        album or not. Nothing under an ``exclude`` folder is a result; the query file never is.
+        album or not. Nothing under an ``exclude`` folder is a result; no query file (a part
+        or a negative of a combined query) ever is. ``filters`` narrow the candidates inside
+        the top-k (see :class:`SearchFilter`).
         """
+        if filters is not None and (problem := filters.problem()) is not None:
+            raise QueryError(problem)
         requested = [normalize_path(f) for f in folders] if folders else None
         roots = album_roots(self.folders(), requested) if album_only else requested
-        vector = self.embed_query(embedder, query)  # a bad query says so, album or not
+        vector = self.query_vector(embedder, query)  # a bad query says so, album or not
         if album_only and not roots:
             return []  # no album folder to look in: cached photos outside it are no results
-        query_file = None if isinstance(query, (Image.Image, bytes)) else normalize_path(query)
+        combined = as_combined(query)
+        query_files = _query_files(combined.parts)
+        vectors = self.vectors(embedder.model_key)
+        keep = None
+        if filters is not None:
+            filters = SearchFilter(
+                tuple(normalize_path(f) for f in filters.under),
+                filters.taken_after,
+                filters.taken_before,
+                filters.exclude_query_folders,
+                filters.min_score,
+            )
+            if filters.taken_after is not None or filters.taken_before is not None:
+                self._fill_dates(vectors)
+            keep = filter_rows(vectors, filters, query_files)
         return search_vectors(
-            self.vectors(embedder.model_key),
+            vectors,
             vector,
             n,
             roots,
-            query_file,
             exclude_folders=[normalize_path(f) for f in exclude] if exclude else None,
+            exclude_files=query_files + _query_files(combined.negatives),
+            keep=keep,
+            min_score=filters.min_score if filters is not None else None,
         )
+
+    def _fill_dates(self, vectors: VectorMatrix) -> None:
+        """``vectors.taken_ns``: each photo's date taken from its facts; a photo whose facts
+        are not read yet (an index from before they were, until its next index run) counts
+        by its file's modification time in the index, as a photo without EXIF date does."""
+        if vectors.taken_ns is not None:
+            return
+        facts = self.store.facts_under([os.sep])
+        rows = self.store.files_under([os.sep], model_key="")
+        taken = np.full(len(vectors), NO_DATE, dtype=np.int64)
+        for i, path in enumerate(vectors.paths):
+            fact = facts.get(path)
+            if fact is not None and fact.taken_ns is not None:
+                taken[i] = fact.taken_ns
+            elif (row := rows.get(path)) is not None:
+                taken[i] = wall_clock_ns(datetime.fromtimestamp(row.mtime_ns / 1e9))
+        vectors.taken_ns = taken
+
+    @staticmethod
+    def query_picture(part: QueryPart, min_size: int) -> Image.Image:
+        """The upright picture ``part`` searches with (its region when cropped), decoded
+        so that both sides stay at least ``min_size`` pixels where the photo has them."""
+        return open_region(part.photo, part.crop, min_size)
+
+    def explain(
+        self, embedder: Embedder | LazyEmbedder, query: Query | QueryPart, result: str
+    ) -> Explanation:
+        """Why ``result`` matches ``query``: a map over each photo of how well each region
+        matches the other (see :class:`Explanation`), computed now from the two photos."""
+        from albumfinder.explain import explain_pair
+
+        part = query if isinstance(query, QueryPart) else QueryPart(query)
+        if not isinstance(part.photo, (Image.Image, bytes)):
+            part = QueryPart(normalize_path(part.photo), part.weight, part.crop)
+        result_path = normalize_path(result)
+        score = float(
+            np.dot(self.embed_part(embedder, part), self.embed_query(embedder, result_path))
+        )
+        return explain_pair(loading.loaded(embedder), part, result_path, score)
 
     # -- for the command line ------------------------------------------------------------
     def __enter__(self) -> Library:
@@ -441,3 +541,15 @@ class Library:
         if not rows:
             return np.empty((0, embedder.dim), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)
+
+
+def as_combined(query: AnyQuery) -> CombinedQuery:
+    """Any query as a :class:`CombinedQuery` (one photo: one part of weight 1)."""
+    if isinstance(query, CombinedQuery):
+        return query
+    return CombinedQuery((query if isinstance(query, QueryPart) else QueryPart(query),))
+
+
+def _query_files(parts: Sequence[QueryPart]) -> list[str]:
+    """The files among ``parts`` (a pasted image or bytes is none)."""
+    return [normalize_path(p.photo) for p in parts if not isinstance(p.photo, (Image.Image, bytes))]

@@ -175,3 +175,98 @@ class JobProgress:
     done: int
     total: int
     text: str
+
+
+# -- richer questions (issue 13): several photos, a region, filters, why a result matches ----
+@dataclass(frozen=True)
+class Crop:
+    """A region of a photo, in fractions 0-1 of the upright photo's width and height."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+
+    def problem(self) -> str | None:
+        """Why this is no region of a photo (a sentence part), or None when it is one."""
+        values = (self.left, self.top, self.width, self.height)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+            return "its values must be numbers"
+        if min(values) < 0 or max(values) > 1:
+            return "each value must be a fraction between 0 and 1"
+        if self.width <= 0 or self.height <= 0:
+            return "its width and height must be more than 0"
+        if self.left + self.width > 1 + 1e-9 or self.top + self.height > 1 + 1e-9:
+            return "it must lie inside the photo (LEFT + WIDTH and TOP + HEIGHT at most 1)"
+        return None
+
+    def as_list(self) -> list[float]:
+        return [self.left, self.top, self.width, self.height]
+
+
+@dataclass(frozen=True)
+class QueryPart:
+    """One photo of a query: a path, encoded image bytes or a PIL image (upright), with its
+    weight in a combined query and, optionally, the region of it to search with."""
+
+    photo: Any  # str | os.PathLike[str] | bytes | PIL.Image.Image
+    weight: float = 1.0
+    crop: Crop | None = None
+
+
+@dataclass(frozen=True)
+class CombinedQuery:
+    """Several photos as one query: the normalised weighted mean of the parts' vectors,
+    minus ``negative_weight`` times that of the negatives, renormalised (rclip's ``-``).
+    No query photo (part or negative) is ever a result."""
+
+    parts: tuple[QueryPart, ...]
+    negatives: tuple[QueryPart, ...] = ()
+    negative_weight: float = 0.5
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """What a result must be, applied inside the top-k search (results stay ``n`` long when
+    enough photos pass)."""
+
+    #: only photos under these folders (or their subfolders)
+    under: tuple[str, ...] = ()
+    #: inclusive days of the wall-clock date taken (EXIF DateTimeOriginal, else the file's
+    #: mtime; a photo whose facts are not read yet counts by its file's mtime in the index)
+    taken_after: Any = None  # datetime.date | None
+    taken_before: Any = None  # datetime.date | None
+    #: leave out photos in the folder of any query photo (and its subfolders)
+    exclude_query_folders: bool = False
+    min_score: float | None = None
+
+    def problem(self) -> str | None:
+        """Why this filter cannot be searched with (a sentence), or None."""
+        if self.taken_after and self.taken_before and self.taken_after > self.taken_before:
+            return (
+                f"the first day ({self.taken_after.isoformat()}) is after the last day "
+                f"({self.taken_before.isoformat()}): no photo can be taken between them"
+            )
+        if self.min_score is not None and not -1.0 <= self.min_score <= 1.0:
+            return f"the minimum score must be between -1 and 1, not {self.min_score:g}"
+        return None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a result matches its query: a map over each upright photo (row 0 at the top), of
+    how well each region matches the other photo: the best cosine of its patch token (DINOv2)
+    or feature-map cell (built-in model), centred, against all of the other photo's,
+    stretched to [0, 1] over both maps together (0: the weakest cell of either map, 1: the
+    strongest). Both photos are squashed to one square, so the grids are alike and cell
+    (r, c) covers rows r/rows..(r+1)/rows of the photo's height. For a region query the
+    query map covers the region."""
+
+    model: str
+    query: str
+    result: str
+    score: float
+    rows: int
+    cols: int
+    result_map: list[list[float]]
+    query_map: list[list[float]]

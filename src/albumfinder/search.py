@@ -7,15 +7,20 @@ traffic, which is what bounds the speed of this search.
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from albumfinder.report import SearchHit
+from albumfinder.photo_facts import wall_clock_ns
+from albumfinder.report import SearchFilter, SearchHit
 from albumfinder.scan import under
+
+#: ``VectorMatrix.taken_ns`` of a photo whose date is not known
+NO_DATE = np.iinfo(np.int64).min
 
 
 @dataclass
@@ -25,6 +30,8 @@ class VectorMatrix:
     paths: list[str]
     matrix: np.ndarray  # (N, dim) float16, rows L2-normalised
     _rows_cache: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    #: wall-clock ns each row's photo was taken (:data:`NO_DATE`: not known), filled on first use
+    taken_ns: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -92,30 +99,43 @@ def search_vectors(
     exclude_file: str | None = None,
     exists: Callable[[str], os.stat_result | None] | None = None,
     exclude_folders: list[str] | None = None,
+    *,
+    exclude_files: Sequence[str] = (),
+    keep: np.ndarray | None = None,
+    min_score: float | None = None,
 ) -> list[SearchHit]:
-    """Top ``n`` photos for ``query``; the query file itself, vanished files and files under
-    ``exclude_folders`` are left out.
+    """Top ``n`` photos for ``query``; the query file itself (and each of ``exclude_files``:
+    the photos of a combined query), vanished files and files under ``exclude_folders`` are
+    left out. ``keep`` (a bool per row, see :func:`filter_rows`) narrows the candidates before
+    the top-k, so the answer stays ``n`` long when enough rows pass; hits scoring under
+    ``min_score`` end the list.
 
     An identical copy of the query at another path is a result (it is another photo file).
     """
     if n <= 0 or not len(vectors):
         return []
     stat = exists or _stat_or_none
-    excluded = _identity(exclude_file) if exclude_file else None
+    excluded = {
+        identity
+        for path in ([exclude_file] if exclude_file else []) + list(exclude_files)
+        if (identity := _identity(path)) is not None
+    }
     excluded_folders = under(exclude_folders or [])
-    rows = vectors.rows_under(folders or [])
-    want = n + 4
+    rows = _narrowed(vectors.rows_under(folders or []), keep)
+    want = n + 4 + len(excluded)
     while True:
         index, scores = top_k(vectors.matrix, query, want, rows)
         hits: list[SearchHit] = []
         for i, score in zip(index, scores, strict=True):
+            if min_score is not None and score < min_score:
+                return hits  # best first: the rest score lower still
             path = vectors.paths[int(i)]
             if path in excluded_folders:
                 continue
             info = stat(path)
             if info is None:  # deleted since it was indexed: never shown
                 continue
-            if excluded is not None and (info.st_dev, info.st_ino) == excluded:
+            if (info.st_dev, info.st_ino) in excluded:
                 continue
             hits.append(SearchHit(path, float(np.clip(score, -1.0, 1.0))))
             if len(hits) == n:
@@ -123,6 +143,81 @@ def search_vectors(
         if len(index) < want:  # nothing more to look at
             return hits
         want *= 4
+
+
+def _narrowed(rows: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray | None:
+    if keep is None:
+        return rows
+    if rows is None:
+        return np.flatnonzero(keep)
+    return rows[keep[rows]]
+
+
+def combine_vectors(
+    parts: Sequence[np.ndarray],
+    weights: Sequence[float],
+    negatives: Sequence[np.ndarray] = (),
+    negative_weights: Sequence[float] = (),
+    negative_weight: float = 0.5,
+) -> np.ndarray:
+    """One query vector of several: the normalised weighted mean of the ``parts``, minus
+    ``negative_weight`` times the normalised weighted mean of the ``negatives`` (as rclip
+    subtracts a ``-`` term), renormalised. Every input is a unit vector."""
+    query = _unit_mean(parts, weights)
+    if len(negatives):
+        query = query - negative_weight * _unit_mean(negatives, negative_weights)
+    return _unit(query)
+
+
+def _unit_mean(vectors: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    stacked = np.stack([np.asarray(v, dtype=np.float32).reshape(-1) for v in vectors])
+    w = np.asarray(weights, dtype=np.float32).reshape(-1, 1)
+    return _unit((stacked * w).sum(axis=0))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    out: np.ndarray = (vector / max(float(np.linalg.norm(vector)), 1e-12)).astype(np.float32)
+    return out
+
+
+def filter_rows(
+    vectors: VectorMatrix, filters: SearchFilter, query_files: Sequence[str] = ()
+) -> np.ndarray | None:
+    """Which rows pass ``filters`` (a bool per row; None: all of them): under its folders,
+    not in a query photo's folder, taken within its days (``vectors.taken_ns`` must be
+    filled for a date filter; a row with no date, :data:`NO_DATE`, fails a date filter)."""
+    keep: np.ndarray | None = None
+
+    def narrow(mask: np.ndarray) -> None:
+        nonlocal keep
+        keep = mask if keep is None else keep & mask
+
+    if filters.under:
+        narrow(_mask(len(vectors), under(filters.under).select(vectors.paths)))
+    if filters.exclude_query_folders and query_files:
+        folders = sorted({os.path.dirname(path) for path in query_files})
+        narrow(~_mask(len(vectors), under(folders).select(vectors.paths)))
+    if filters.taken_after is not None or filters.taken_before is not None:
+        if vectors.taken_ns is None:
+            raise ValueError("a date filter needs vectors.taken_ns")
+        taken = vectors.taken_ns
+        mask = taken != NO_DATE
+        if filters.taken_after is not None:
+            mask &= taken >= _day_start_ns(filters.taken_after)
+        if filters.taken_before is not None:
+            mask &= taken < _day_start_ns(filters.taken_before + datetime.timedelta(days=1))
+        narrow(mask)
+    return keep
+
+
+def _mask(length: int, rows: Sequence[int]) -> np.ndarray:
+    mask = np.zeros(length, dtype=bool)
+    mask[np.asarray(rows, dtype=np.int64)] = True
+    return mask
+
+
+def _day_start_ns(day: datetime.date) -> int:
+    return wall_clock_ns(datetime.datetime(day.year, day.month, day.day))
 
 
 def _stat_or_none(path: str) -> os.stat_result | None:

@@ -16,16 +16,18 @@ from collections.abc import Callable, Sequence
 
 from albumfinder import __version__, runtime
 from albumfinder.cli.output import UsageError, emit_json, error_text, fail, say, start_run
+from albumfinder.cli.queries import add_crop_option, add_filter_options
 from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
 
-SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget")
+SUBCOMMANDS = ("index", "search", "explain", "embed", "models", "status", "forget")
 #: each command's module (imported only when it runs) and function; "" is the seed form
 COMMANDS = {
     "": ("seed", "run_seed"),
     "index": ("index", "run_index"),
     "search": ("search", "run_search"),
+    "explain": ("explain", "run_explain"),
     "embed": ("embed", "run_embed"),
     "models": ("models", "run_models"),
     "status": ("status", "run_status"),
@@ -119,6 +121,7 @@ def build_seed_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use a throwaway index: nothing is read from or written to yours",
     )
+    add_crop_option(parser)
     _model_options(parser)
     _common_options(parser)
     _version_option(parser)
@@ -147,6 +150,31 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FOLDER",
         help="only results under this folder (repeatable)",
     )
+    p.add_argument(
+        "--together", action="store_true", help="all query photos as one query (their mean)"
+    )
+    p.add_argument(
+        "--not",
+        dest="negatives",
+        action="append",
+        metavar="PHOTO",
+        help="less like this photo (or folder of them): subtracted from the query (repeatable)",
+    )
+    add_crop_option(p)
+    add_filter_options(p)
+    _model_options(p)
+    _common_options(p)
+
+    p = sub.add_parser("explain", help="why a result matches a query: a map over each photo")
+    p.add_argument("query", help="the query photo")
+    p.add_argument("result", help="the result photo")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="PICTURE",
+        help="the picture to write (PNG; default: output/why/QUERY_RESULT_why.png)",
+    )
+    add_crop_option(p)
     _model_options(p)
     _common_options(p)
 

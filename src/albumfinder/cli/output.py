@@ -132,7 +132,7 @@ def _print_failures(answers: Answers) -> None:
 
 def _print_table(answers: Answers) -> None:
     for block in answers.queries:
-        print(f"Query: {block['query']}")
+        print(f"Query: {query_title(block)}")
         if not block["results"]:
             print("  (no indexed photos to compare with)")
         else:
@@ -141,6 +141,17 @@ def _print_table(answers: Answers) -> None:
             print(f"  {rank:>4}  {hit['score']:>6.3f}  {hit['path']}")
         if "picture" in block:
             print(f"  Result picture: {block['picture']}")
+
+
+def query_title(block: dict) -> str:
+    """A query's entry in words: its photo(s), the photos it is not like, its region."""
+    query = block["query"]
+    title = " + ".join(query) if isinstance(query, list) else query
+    if block.get("not"):
+        title += ", not " + " + ".join(block["not"])
+    if "crop" in block:
+        title += " (region " + ",".join(f"{v:g}" for v in block["crop"]) + ")"
+    return title
 
 
 def print_skips(skipped: list[dict], known: int, stream: TextIO | None = None) -> None:

@@ -18,8 +18,11 @@ from albumfinder.cli.main import MAX_TILE_SIZE
 from albumfinder.cli.output import Answers, CliError, error_text, report, split_skips
 from albumfinder.cli.queries import (
     QueryPlan,
+    block_of,
     nothing_to_answer,
+    parse_crop,
     plan_queries,
+    query_of,
     search_each,
     stopped,
 )
@@ -49,6 +52,7 @@ def run_seed(args: argparse.Namespace) -> int:
         raise CliError(f"-d/--database is {problem}: {database}")
     output_root = Path(Library.normalize_path(args.output_root))
     _check_output_root(output_root)
+    crop = parse_crop(args.crop)
     plan = plan_queries([args.query])
     if not plan.photos:
         return nothing_to_answer(args, plan)
@@ -82,7 +86,7 @@ def run_seed(args: argparse.Namespace) -> int:
             def search(query: str) -> list[SearchHit]:
                 return library.search(  # the model loads if a query needs it
                     model,
-                    query,
+                    query_of([query], [], crop),
                     n=args.num,
                     folders=[database],
                     exclude=[str(out_dir)],
@@ -92,7 +96,13 @@ def run_seed(args: argparse.Namespace) -> int:
             def picture(block: dict) -> None:
                 _write_picture(args, block, targets[block["query"]], out_dir, answers)
 
-            search_each(plan, answers, search, after_each=picture)
+            search_each(
+                plan,
+                answers,
+                search,
+                after_each=picture,
+                starts=lambda query: block_of(query, [], crop),
+            )
     answers.failed = plan.failed + answers.failed
     return report(args, answers)
 
@@ -158,12 +168,13 @@ def _write_picture(
 ) -> None:
     from albumfinder.cli.montage import make_montage
     from albumfinder.errors import ImageLoadError
-    from albumfinder.images import open_photo
-    from albumfinder.report import SearchHit
+    from albumfinder.library import Library
+    from albumfinder.report import Crop, QueryPart, SearchHit
 
     query = Path(block["query"])
-    try:
-        image = open_photo(query, min_size=args.size)
+    crop = Crop(*block["crop"]) if "crop" in block else None
+    try:  # a region query shows its region
+        image = Library.query_picture(QueryPart(str(query), crop=crop), args.size)
     except ImageLoadError:
         return
     hits = [SearchHit(h["path"], h["score"]) for h in block["results"]]

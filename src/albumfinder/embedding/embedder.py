@@ -101,6 +101,30 @@ class Embedder:
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
         return self.embed_prepared([self.prepare(image) for image in images])
 
+    def feature_maps(self, arrays: Sequence[np.ndarray], *, urgent: bool = True) -> np.ndarray:
+        """(len(arrays), rows, cols, channels) float32: the model's last spatial features of
+        each HxWx3 uint8 array (one size, any multiple of the model's stride), each cell
+        L2-normalised; row 0 is the top of the picture. DINOv2: the final-norm patch tokens;
+        the built-in model: its last convolutional feature map."""
+        batch = torch.from_numpy(np.stack(arrays))
+        with self._turns.turn(urgent), torch.inference_mode():
+            with self._autocast():
+                maps = self._model.feature_map(self._normalised(batch))  # (B, C, rows, cols)
+            maps = F.normalize(maps.float(), dim=1).permute(0, 2, 3, 1)
+        result: np.ndarray = maps.cpu().numpy().astype(np.float32, copy=False)
+        return result
+
+    def _normalised(self, batch: torch.Tensor) -> torch.Tensor:
+        x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
+        return (x - self._mean) / self._std
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        dtype = AUTOCAST_DTYPES.get(self.precision)
+        device_type = "cuda" if self.device.startswith("cuda") else self.device
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type, dtype=dtype)
+
     def _forward(self, batch: torch.Tensor) -> np.ndarray:
         x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
         x = (x - self._mean) / self._std

@@ -152,6 +152,26 @@ class DinoV2(nn.Module):
         patch_pos = patch_pos.permute(0, 2, 3, 1).reshape(1, rows * cols, -1)
         return torch.cat((pos[:, :1], patch_pos), dim=1)
 
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, dim, rows, cols): the final-norm patch tokens on their grid (row 0 at the top),
+        without the CLS and register tokens (what a patch-similarity map compares)."""
+        rows, cols = x.shape[-2] // PATCH_SIZE, x.shape[-1] // PATCH_SIZE
+        tokens = self.norm(self._tokens(x)[:, 1 + self.num_registers :])
+        return tokens.transpose(1, 2).reshape(x.shape[0], -1, rows, cols)
+
+    def _tokens(self, x: torch.Tensor) -> torch.Tensor:
+        """Every token after the last block (CLS, registers, patches), as :meth:`forward`."""
+        rows, cols = x.shape[-2] // PATCH_SIZE, x.shape[-1] // PATCH_SIZE
+        x = self.patch_embed(x)
+        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
+        x = x + self.interpolate_pos_encoding(rows, cols)
+        if self.num_registers:
+            registers = self.register_tokens.expand(x.shape[0], -1, -1)
+            x = torch.cat((x[:, :1], registers, x[:, 1:]), dim=1)
+        for block in self.blocks:
+            x = block(x)
+        return x
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows, cols = x.shape[-2] // PATCH_SIZE, x.shape[-1] // PATCH_SIZE
         x = self.patch_embed(x)

@@ -119,6 +119,11 @@ class EfficientNetLite0(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x).mean(dim=(2, 3))
 
+    def feature_map(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1280, rows, cols): the last convolutional feature map (row 0 at the top), what
+        a match-explanation map compares cell by cell."""
+        return self.features(x)
+
     def classify(self, x: torch.Tensor) -> torch.Tensor:
         """ImageNet logits (for checking the weights, not used to find photos)."""
         out: torch.Tensor = self._fc(self.forward(x))
