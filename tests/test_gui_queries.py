@@ -172,3 +172,18 @@ def test_w_shows_why_a_result_matches_with_both_maps(qtbot, window, tmp_path):
     QTest.keyClick(dialog, Qt.Key.Key_W)  # toggles the maps off
     assert not dialog.result_pane.show_map and not dialog.toggle.isChecked()
     dialog.close()
+
+
+def test_pasting_several_photo_files_asks_with_them_together(qtbot, window, tmp_path):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QGuiApplication
+
+    album, photos = _album(tmp_path)
+    index_folder(qtbot, window, album)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in photos[:3]])
+    QGuiApplication.clipboard().setMimeData(mime)
+    with qtbot.waitSignal(window.searchFinished, timeout=SEARCH_MS) as blocker:
+        window.paste_action.trigger()
+    assert [s.value for s in window._state.parts] == [str(p) for p in photos[:3]]
+    assert not {h.path for h in blocker.args[0]} & {str(p) for p in photos[:3]}

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 from albumfinder.errors import ImageLoadError
 from albumfinder.gui import advice, reveal
 from albumfinder.gui.banner import BannerLevel
-from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source_from_mime
+from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, sources_from_mime
 from albumfinder.gui.engine import Engine, Opened
 from albumfinder.gui.library_panel import SkippedDialog
 from albumfinder.gui.model_control import MODEL_CHOICES, ModelControl
@@ -224,7 +224,11 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
             self.find(QuerySource(QueryKind.PATH, path, os.path.basename(path)))
 
     def paste(self) -> None:
-        source = source_from_mime(QGuiApplication.clipboard().mimeData())
+        sources = sources_from_mime(QGuiApplication.clipboard().mimeData())
+        if len(sources) > 1:  # several photo files copied: one query of them together
+            self.find_together(sources)
+            return
+        source = sources[0] if sources else None
         if source is None:
             self.banner.show_message(
                 BannerLevel.INFO,
