@@ -73,7 +73,7 @@ class FilterBar(QWidget):
         self._sync_dates()
 
         self.folder.activated.connect(lambda _row: self._emit())
-        self.taken.toggled.connect(lambda _on: (self._sync_dates(), self._emit()))
+        self.taken.toggled.connect(self._taken_toggled)
         self.after.dateChanged.connect(lambda _d: self._emit())
         self.before.dateChanged.connect(lambda _d: self._emit())
         self.not_own.toggled.connect(lambda _on: self._emit())
@@ -87,6 +87,10 @@ class FilterBar(QWidget):
         edit.setDisplayFormat("yyyy-MM-dd")
         edit.setAccessibleName(name)
         return edit
+
+    def _taken_toggled(self, _on: bool) -> None:
+        self._sync_dates()
+        self._emit()
 
     def _sync_dates(self) -> None:
         self.after.setEnabled(self.taken.isChecked())

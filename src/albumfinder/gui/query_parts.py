@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
@@ -74,7 +74,8 @@ class PartChip(QWidget):
             painter.drawEllipse(badge)
             painter.setPen(QPen(QColor("white"), 2))
             painter.drawLine(
-                badge.left() + 4, badge.center().y(), badge.right() - 4, badge.center().y()
+                QPointF(badge.left() + 4, badge.center().y()),
+                QPointF(badge.right() - 4, badge.center().y()),
             )
         painter.end()
 

@@ -8,6 +8,8 @@ The widgets stay public attributes (tests and scripts drive the real window thro
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -290,22 +292,22 @@ class MainWindowView(QMainWindow):
     def open_result(self, path: str) -> None:
         raise NotImplementedError
 
-    def find_together(self, sources: list) -> None:
+    def find_together(self, sources: list[Any]) -> None:
         raise NotImplementedError
 
-    def _region_chosen(self, crop: object) -> None:
+    def _region_chosen(self, crop: Any) -> None:
         raise NotImplementedError
 
     def _region_cleared(self) -> None:
         raise NotImplementedError
 
-    def _part_removed(self, source: object) -> None:
+    def _part_removed(self, source: Any) -> None:
         raise NotImplementedError
 
-    def _filters_changed(self, filters: object) -> None:
+    def _filters_changed(self, filters: Any) -> None:
         raise NotImplementedError
 
-    def _together_requested(self, paths: list) -> None:
+    def _together_requested(self, paths: list[str]) -> None:
         raise NotImplementedError
 
     def _less_like_requested(self, path: str) -> None:
