@@ -187,3 +187,47 @@ def test_pasting_several_photo_files_asks_with_them_together(qtbot, window, tmp_
         window.paste_action.trigger()
     assert [s.value for s in window._state.parts] == [str(p) for p in photos[:3]]
     assert not {h.path for h in blocker.args[0]} & {str(p) for p in photos[:3]}
+
+
+def test_a_click_with_a_little_jitter_keeps_the_region_drawn_and_asked(qtbot, window, tmp_path):
+    album, photos = _album(tmp_path)
+    index_folder(qtbot, window, album)
+    _search(qtbot, window, photos[0])
+    zone = window.drop_zone
+    qtbot.waitUntil(lambda: not zone.photo_rect().isEmpty(), timeout=10_000)
+    r = zone.photo_rect()
+    start = QPoint(round(r.left() + r.width() * 0.5), round(r.top() + r.height() * 0.5))
+    end = QPoint(round(r.right() - 3), round(r.bottom() - 3))
+    with qtbot.waitSignal(window.searchFinished, timeout=SEARCH_MS):
+        QTest.mousePress(zone, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+        QTest.mouseMove(zone, end)
+        QTest.mouseRelease(zone, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    asked = window._state.crop
+    assert asked is not None
+    # a click outside the region, the mouse moving 3 px: nothing changes
+    near = QPoint(round(r.left() + 10), round(r.top() + 10))
+    QTest.mousePress(zone, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, near)
+    QTest.mouseMove(zone, near + QPoint(3, 2))
+    QTest.mouseRelease(
+        zone, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, near + QPoint(3, 2)
+    )
+    assert zone.region == asked == window._state.crop
+
+
+def test_an_unreadable_photo_among_several_is_left_out_and_said(qtbot, window, tmp_path):
+    album, photos = _album(tmp_path)
+    index_folder(qtbot, window, album)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a photo at all")
+    sidecar = tmp_path / "IMG_0001.xmp"
+    sidecar.write_text("<x:xmpmeta/>")
+    with qtbot.waitSignal(window.searchFinished, timeout=SEARCH_MS):
+        drop_files(window.drop_zone, photos[0], photos[1], sidecar)
+    assert [s.value for s in window._state.parts] == [str(photos[0]), str(photos[1])]  # no .xmp
+
+    hits = []
+    window.searchFinished.connect(lambda h: hits.append(h))
+    drop_files(window.drop_zone, photos[0], broken, photos[2])
+    qtbot.waitUntil(lambda: any(h for h in hits), timeout=SEARCH_MS)
+    assert [s.value for s in window._state.parts] == [str(photos[0]), str(photos[2])]
+    assert "broken.jpg" in window.banner.message() and window.banner.isVisible()

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
 from albumfinder.gui import icons
 from albumfinder.gui.painting import draw_fitted_image
-from albumfinder.images import PHOTO_MIME_TYPES
+from albumfinder.images import PHOTO_MIME_TYPES, is_photo_name
 from albumfinder.report import Crop
 
 TITLE = "Drop a photo here, paste one, or open a file"
@@ -114,8 +114,9 @@ def sources_from_mime(mime: QMimeData | None) -> list[QuerySource]:
     together), else the one :func:`source_from_mime` finds."""
     if mime is not None and mime.hasUrls():
         files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
-        if len(files) > 1:
-            return [QuerySource(QueryKind.PATH, f, f.rsplit("/", 1)[-1]) for f in files]
+        photos = [f for f in files if is_photo_name(f)]  # not the sidecars chosen with them
+        if len(files) > 1 and photos:
+            return [QuerySource(QueryKind.PATH, f, f.rsplit("/", 1)[-1]) for f in photos]
     one = source_from_mime(mime)
     return [one] if one is not None else []
 
@@ -200,6 +201,12 @@ class DropZone(QWidget):
     def region(self) -> Crop | None:
         """The region drawn on the photo, in fractions of it (None: the whole photo)."""
         return _rect_crop(self._region) if self._region is not None else None
+
+    def show_region(self, region: Crop | None) -> None:
+        """Draw ``region`` on the shown photo (what the query asks), telling no one."""
+        self._region = _crop_rect(region) if self._image is not None and region else None
+        self._drag = None
+        self.update()
 
     def clear_region(self) -> bool:
         """Take the region away; True if there was one (the query is then the whole photo)."""
@@ -308,7 +315,7 @@ class DropZone(QWidget):
         self._drag = None
         shown = self._region_px()
         if shown is None or min(shown.width(), shown.height()) < MIN_REGION_PX:
-            self._region = before if mode != "new" and not before.isEmpty() else None
+            self._region = None if before.isEmpty() else before
             self.update()
             return  # a click, not a drag: nothing changes
         self.update()

@@ -108,6 +108,8 @@ class FilterBar(QWidget):
         row = self.folder.findData(chosen) if chosen else 0
         self.folder.setCurrentIndex(max(row, 0))
         self.folder.blockSignals(False)
+        if chosen and row < 0:  # the chosen folder left the album: ask without it
+            self._emit()
 
     def search_filter(self) -> SearchFilter:
         folder = self.folder.currentData()

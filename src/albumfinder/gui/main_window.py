@@ -112,9 +112,13 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
         ):
             self._select_model_row(pending)
             self.engine.change_model(pending, self.settings.model_path(pending))
+        waiting, self._waiting_state = self._waiting_state, None
         if self._waiting_query is not None:
             source, self._waiting_query = self._waiting_query, None
-            self.find(source)
+            if waiting is not None and waiting.shown == source:
+                self.find_together(list(waiting.parts))
+            else:
+                self.find(source)
 
     def _on_open_failed(self, exc: BaseException) -> None:
         self.status_label.setText("The photo index could not be opened")
@@ -347,6 +351,12 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
         self._hits = None
         self.strip.set_results([])
         self.results_note.setText("")
+        if (
+            isinstance(exc, ImageLoadError)
+            and exc.path
+            and self.drop_unreadable_part(str(exc.path), exc.reason)
+        ):
+            return
         if isinstance(exc, ImageLoadError):
             self.drop_zone.set_photo(None)
             self._query = None
