@@ -63,8 +63,10 @@ def _reveal_from_menu(qtbot, window, tmp_path):
     assert texts == [
         "Open",
         "Open Containing Folder",
-        "Copy Path",
         "Find Look-alikes of This Photo",
+        "Less Like This",
+        "Why Is This a Match?",
+        "Copy Path",
     ]
     [action] = [a for a in menu.actions() if a.text() == "Open Containing Folder"]
     action.trigger()

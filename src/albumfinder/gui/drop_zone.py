@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMimeData,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -21,7 +31,8 @@ from PySide6.QtWidgets import QPushButton, QSizePolicy, QWidget
 
 from albumfinder.gui import icons
 from albumfinder.gui.painting import draw_fitted_image
-from albumfinder.images import PHOTO_MIME_TYPES
+from albumfinder.images import PHOTO_MIME_TYPES, is_photo_name
+from albumfinder.report import Crop
 
 TITLE = "Drop a photo here, paste one, or open a file"
 SUBTITLE = "Album Finder shows the photos in your album that look most like it."
@@ -98,6 +109,23 @@ def source_from_mime(mime: QMimeData | None) -> QuerySource | None:
     return None
 
 
+def sources_from_mime(mime: QMimeData | None) -> list[QuerySource]:
+    """Every photo a drop carries: all of its local files (several make one query
+    together), else the one :func:`source_from_mime` finds."""
+    if mime is not None and mime.hasUrls():
+        files = [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+        photos = [f for f in files if is_photo_name(f)]  # not the sidecars chosen with them
+        if len(files) > 1 and photos:
+            return [QuerySource(QueryKind.PATH, f, f.rsplit("/", 1)[-1]) for f in photos]
+    one = source_from_mime(mime)
+    return [one] if one is not None else []
+
+
+#: The smallest region a drag makes, in pixels of the shown photo (less is a click).
+MIN_REGION_PX = 12
+_HANDLE_PX = 9
+
+
 def fitted_font(font: QFont, text: str, width: float, smallest: float = 0.7) -> QFont:
     """``font``, made smaller (down to ``smallest`` of its size) until ``text`` fits in
     ``width``: the invitation is never cut off at the narrowest window."""
@@ -111,10 +139,16 @@ def fitted_font(font: QFont, text: str, width: float, smallest: float = 0.7) -> 
 
 
 class DropZone(QWidget):
-    """Emits :attr:`dropped` with a :class:`QuerySource`; :attr:`openRequested` for the button."""
+    """Emits :attr:`dropped` with a :class:`QuerySource` (:attr:`droppedMany` with several);
+    :attr:`openRequested` for the button. On a shown photo, a drag draws a region to search
+    for (:attr:`regionChosen`, in fractions of the photo); its inside moves it, its corners
+    resize it, Esc clears it (:attr:`regionCleared`)."""
 
     dropped = Signal(QuerySource)
+    droppedMany = Signal(list)
     openRequested = Signal()
+    regionChosen = Signal(Crop)
+    regionCleared = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +167,11 @@ class DropZone(QWidget):
         self.open_button.setParent(self)
         self.setAccessibleName("Photo drop zone")
         self.setAccessibleDescription(TITLE)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMouseTracking(True)
+        self._photo_rect = QRectF()  # where the photo was drawn last
+        self._region: QRectF | None = None  # in fractions of the photo (0-1)
+        self._drag: tuple[str, QPointF, QRectF] | None = None  # mode, start, region then
 
     def _invitation_top(self) -> float:
         return self.height() / 2 - 40
@@ -148,11 +187,148 @@ class DropZone(QWidget):
     def has_photo(self) -> bool:
         return self._image is not None
 
-    def set_photo(self, image: QImage | None, caption: str = "") -> None:
+    def set_photo(
+        self, image: QImage | None, caption: str = "", region: Crop | None = None
+    ) -> None:
         self._image = image if image is not None and not image.isNull() else None
         self._caption = caption
+        self._region = _crop_rect(region) if self._image is not None and region else None
+        self._drag = None
         self.open_button.setVisible(self._image is None)
         self.update()
+
+    @property
+    def region(self) -> Crop | None:
+        """The region drawn on the photo, in fractions of it (None: the whole photo)."""
+        return _rect_crop(self._region) if self._region is not None else None
+
+    def show_region(self, region: Crop | None) -> None:
+        """Draw ``region`` on the shown photo (what the query asks), telling no one."""
+        self._region = _crop_rect(region) if self._image is not None and region else None
+        self._drag = None
+        self.update()
+
+    def clear_region(self) -> bool:
+        """Take the region away; True if there was one (the query is then the whole photo)."""
+        if self._region is None:
+            return False
+        self._region = None
+        self._drag = None
+        self.update()
+        self.regionCleared.emit()
+        return True
+
+    def photo_rect(self) -> QRectF:
+        """Where the photo is shown, in widget pixels (empty: no photo)."""
+        return QRectF(self._photo_rect) if self._image is not None else QRectF()
+
+    # -- drawing a region on the photo -----------------------------------------------------
+    def _to_fraction(self, point: QPointF) -> QPointF:
+        r = self._photo_rect
+        x = min(max((point.x() - r.left()) / r.width(), 0.0), 1.0)
+        y = min(max((point.y() - r.top()) / r.height(), 0.0), 1.0)
+        return QPointF(x, y)
+
+    def _region_px(self) -> QRectF | None:
+        if self._region is None or self._photo_rect.isEmpty():
+            return None
+        r, g = self._photo_rect, self._region
+        return QRectF(
+            r.left() + g.left() * r.width(),
+            r.top() + g.top() * r.height(),
+            g.width() * r.width(),
+            g.height() * r.height(),
+        )
+
+    def _hit(self, point: QPointF) -> str | None:
+        """What a press at ``point`` grabs: a corner ("tl", "tr", "bl", "br"), the region
+        ("move"), the photo ("new"), or nothing."""
+        shown = self._region_px()
+        if shown is not None:
+            corners = {
+                "tl": shown.topLeft(),
+                "tr": shown.topRight(),
+                "bl": shown.bottomLeft(),
+                "br": shown.bottomRight(),
+            }
+            for name, corner in corners.items():
+                if (
+                    abs(point.x() - corner.x()) <= _HANDLE_PX
+                    and abs(point.y() - corner.y()) <= _HANDLE_PX
+                ):
+                    return name
+            if shown.contains(point):
+                return "move"
+        if self._image is not None and self._photo_rect.contains(point):
+            return "new"
+        return None
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        grab = self._hit(event.position()) if event.button() == Qt.MouseButton.LeftButton else None
+        if grab is None:
+            super().mousePressEvent(event)
+            return
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self._drag = (grab, event.position(), QRectF(self._region or QRectF()))
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._drag is None:
+            grab = self._hit(event.position())
+            shapes = {
+                "tl": Qt.CursorShape.SizeFDiagCursor,
+                "br": Qt.CursorShape.SizeFDiagCursor,
+                "tr": Qt.CursorShape.SizeBDiagCursor,
+                "bl": Qt.CursorShape.SizeBDiagCursor,
+                "move": Qt.CursorShape.SizeAllCursor,
+                "new": Qt.CursorShape.CrossCursor,
+            }
+            self.setCursor(shapes.get(grab or "", Qt.CursorShape.ArrowCursor))
+            return
+        mode, start, before = self._drag
+        here, then = self._to_fraction(event.position()), self._to_fraction(start)
+        if mode == "new":
+            self._region = QRectF(then, here).normalized()
+        elif mode == "move":
+            moved = before.translated(here.x() - then.x(), here.y() - then.y())
+            dx = min(max(moved.left(), 0.0), 1.0 - moved.width()) - moved.left()
+            dy = min(max(moved.top(), 0.0), 1.0 - moved.height()) - moved.top()
+            self._region = moved.translated(dx, dy)
+        else:
+            left, top, right, bottom = before.left(), before.top(), before.right(), before.bottom()
+            if "l" in mode:
+                left = here.x()
+            if "r" in mode:
+                right = here.x()
+            if "t" in mode:
+                top = here.y()
+            if "b" in mode:
+                bottom = here.y()
+            self._region = QRectF(QPointF(left, top), QPointF(right, bottom)).normalized()
+        self.update()
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if self._drag is None:
+            super().mouseReleaseEvent(event)
+            return
+        mode, _start, before = self._drag
+        self._drag = None
+        shown = self._region_px()
+        if shown is None or min(shown.width(), shown.height()) < MIN_REGION_PX:
+            self._region = None if before.isEmpty() else before
+            self.update()
+            return  # a click, not a drag: nothing changes
+        self.update()
+        if self._region != before:
+            region = self.region
+            assert region is not None
+            self.regionChosen.emit(region)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape and self.clear_region():
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def set_caption(self, caption: str) -> None:
         self._caption = caption
@@ -178,12 +354,15 @@ class DropZone(QWidget):
     def dropEvent(self, event) -> None:  # noqa: N802
         self._hover = False
         self.update()
-        source = source_from_mime(event.mimeData())
-        if source is None:
+        sources = sources_from_mime(event.mimeData())
+        if not sources:
             event.ignore()
             return
         event.acceptProposedAction()
-        self.dropped.emit(source)
+        if len(sources) > 1:
+            self.droppedMany.emit(sources)
+        else:
+            self.dropped.emit(sources[0])
 
     # -- painting ----------------------------------------------------------------------
     def paintEvent(self, event) -> None:  # noqa: N802
@@ -239,8 +418,12 @@ class DropZone(QWidget):
 
     def _paint_photo(self, painter: QPainter, rect: QRectF, text) -> None:
         assert self._image is not None
-        if draw_fitted_image(painter, self._image, rect.adjusted(18, 18, -18, -44), 8).isEmpty():
+        self._photo_rect = draw_fitted_image(
+            painter, self._image, rect.adjusted(18, 18, -18, -44), 8
+        )
+        if self._photo_rect.isEmpty():
             return
+        self._paint_region(painter)
         faint = QColor(text)
         faint.setAlpha(170)
         painter.setPen(faint)
@@ -249,3 +432,35 @@ class DropZone(QWidget):
             self._caption, Qt.TextElideMode.ElideMiddle, int(caption.width())
         )
         painter.drawText(caption, Qt.AlignmentFlag.AlignCenter, elided)
+
+    def _paint_region(self, painter: QPainter) -> None:
+        shown = self._region_px()
+        if shown is None:
+            return
+        outside = QPainterPath()
+        outside.addRect(self._photo_rect)
+        inside = QPainterPath()
+        inside.addRect(shown)
+        painter.fillPath(outside.subtracted(inside), QColor(0, 0, 0, 120))
+        accent = self.palette().color(QPalette.ColorRole.Highlight)
+        painter.setPen(QPen(QColor("white"), 3))
+        painter.drawRect(shown)
+        painter.setPen(QPen(accent, 1.6))
+        painter.drawRect(shown)
+        painter.setPen(QPen(accent, 1.2))
+        painter.setBrush(QColor("white"))
+        side = 8.0
+        for corner in (shown.topLeft(), shown.topRight(), shown.bottomLeft(), shown.bottomRight()):
+            painter.drawRect(QRectF(corner.x() - side / 2, corner.y() - side / 2, side, side))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+
+def _crop_rect(crop: Crop) -> QRectF:
+    return QRectF(crop.left, crop.top, crop.width, crop.height)
+
+
+def _rect_crop(rect: QRectF) -> Crop:
+    left, top = round(rect.left(), 4), round(rect.top(), 4)
+    width = min(round(rect.width(), 4), 1.0 - left)
+    height = min(round(rect.height(), 4), 1.0 - top)
+    return Crop(left, top, width, height)

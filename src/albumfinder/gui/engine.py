@@ -20,7 +20,17 @@ from albumfinder.errors import WeightsError
 from albumfinder.gui.workers import Pools, Task
 from albumfinder.library import Library, Query
 from albumfinder.models.registry import get_spec
-from albumfinder.report import FolderStatus, IndexProgress, IndexReport, SearchHit, Skipped
+from albumfinder.report import (
+    CombinedQuery,
+    Explanation,
+    FolderStatus,
+    IndexProgress,
+    IndexReport,
+    QueryPart,
+    SearchFilter,
+    SearchHit,
+    Skipped,
+)
 
 
 def model_key(name: str) -> str:
@@ -249,24 +259,42 @@ class Engine(QObject):
     # -- search ------------------------------------------------------------------------
     def search(
         self,
-        query: Query,
+        query: Query | QueryPart | CombinedQuery,
         n: int,
         on_result: Callable[[list[SearchHit]], object],
         on_error: Callable[[BaseException], object],
+        filters: SearchFilter | None = None,
     ) -> Task[list[SearchHit]]:
-        """Top ``n`` look-alikes of ``query`` (path, encoded bytes) from what is indexed now."""
+        """Top ``n`` look-alikes of ``query`` (path, encoded bytes, a region of one, several
+        together) from what is indexed now, narrowed by ``filters``."""
         name, path = self.model, self.model_path
         library = self._lib()
 
         def work(_progress: Any, _stop: Any) -> list[SearchHit]:
             # lazy: an indexed photo's stored vector answers without loading the model
-            return library.search(Library.embedder(name, path), query, n=n)
+            return library.search(Library.embedder(name, path), query, n=n, filters=filters)
 
         def failed(exc: BaseException) -> None:
             on_error(exc)
             self._load_failed(name, path, exc)
 
         return self.pools.interactive_task(work, on_result=on_result, on_error=failed)
+
+    def explain(
+        self,
+        query: QueryPart,
+        result: str,
+        on_result: Callable[[Explanation], object],
+        on_error: Callable[[BaseException], object],
+    ) -> Task[Explanation]:
+        """Why ``result`` matches ``query``: the two match maps, computed now."""
+        name, path = self.model, self.model_path
+        library = self._lib()
+
+        def work(_progress: Any, _stop: Any) -> Explanation:
+            return library.explain(Library.embedder(name, path), query, result)
+
+        return self.pools.interactive_task(work, on_result=on_result, on_error=on_error)
 
     def fetch(
         self,

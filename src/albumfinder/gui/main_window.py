@@ -16,11 +16,13 @@ from PySide6.QtWidgets import QFileDialog
 from albumfinder.errors import ImageLoadError
 from albumfinder.gui import advice, reveal
 from albumfinder.gui.banner import BannerLevel
-from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source_from_mime
+from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, sources_from_mime
 from albumfinder.gui.duplicates_page import DuplicatesPage
 from albumfinder.gui.engine import Engine, Opened
 from albumfinder.gui.library_panel import SkippedDialog
 from albumfinder.gui.model_control import MODEL_CHOICES, ModelControl
+from albumfinder.gui.query_control import QueryControl
+from albumfinder.gui.query_state import QueryState
 from albumfinder.gui.settings import Settings
 from albumfinder.gui.status_text import embedding_text, finished_text, scanning_text
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
@@ -43,7 +45,7 @@ PREVIEW_SIZE = 1024
 PHOTO_FILTER = f"Photos ({' '.join(photo_name_patterns())});;All files (*)"
 
 
-class MainWindow(ModelControl, MainWindowView):
+class MainWindow(ModelControl, QueryControl, MainWindowView):
     searchFinished = Signal(object)  # the hits of the latest query, or None (tests, scripts)
 
     def __init__(
@@ -56,7 +58,8 @@ class MainWindow(ModelControl, MainWindowView):
         self.engine = Engine(library, model, self.settings.model_path(model))
         self.thumbnails = ThumbnailLoader(self.engine.pools)
         super().__init__(self.thumbnails)
-        self._query: QuerySource | None = None
+        self._query: QuerySource | None = None  # the photo shown: the first of the query
+        self._state: QueryState | None = None  # all of the query: parts, region, filters
         self._waiting_query: QuerySource | None = None  # given before the index was open
         self._query_id = 0
         self._last_progress: IndexProgress | None = None
@@ -86,6 +89,9 @@ class MainWindow(ModelControl, MainWindowView):
         e.indexError.connect(self._on_index_failed)
         e.indexingChanged.connect(self._on_indexing_changed)
         e.foldersChanged.connect(self.library_panel.set_statuses)
+        e.foldersChanged.connect(
+            lambda statuses: self.filter_bar.set_folders([f.path for f in statuses])
+        )
         e.folderError.connect(
             lambda exc: self.banner.show_message(BannerLevel.ERROR, advice.in_words(exc))
         )
@@ -108,9 +114,13 @@ class MainWindow(ModelControl, MainWindowView):
         ):
             self._select_model_row(pending)
             self.engine.change_model(pending, self.settings.model_path(pending))
+        waiting, self._waiting_state = self._waiting_state, None
         if self._waiting_query is not None:
             source, self._waiting_query = self._waiting_query, None
-            self.find(source)
+            if waiting is not None and waiting.shown == source:
+                self.find_together(list(waiting.parts))
+            else:
+                self.find(source)
 
     def _on_open_failed(self, exc: BaseException) -> None:
         self.status_label.setText("The photo index could not be opened")
@@ -220,7 +230,11 @@ class MainWindow(ModelControl, MainWindowView):
             self.find(QuerySource(QueryKind.PATH, path, os.path.basename(path)))
 
     def paste(self) -> None:
-        source = source_from_mime(QGuiApplication.clipboard().mimeData())
+        sources = sources_from_mime(QGuiApplication.clipboard().mimeData())
+        if len(sources) > 1:  # several photo files copied: one query of them together
+            self.find_together(sources)
+            return
+        source = sources[0] if sources else None
         if source is None:
             self.banner.show_message(
                 BannerLevel.INFO,
@@ -268,6 +282,7 @@ class MainWindow(ModelControl, MainWindowView):
             self.results_note.setText("Opening the index…")
             return
         self._query = source
+        self._state = QueryState((source,), filters=self.filter_bar.search_filter())
         self._run_query(source)
 
     def _fetch_failed(self, url: str, exc: BaseException) -> None:
@@ -283,6 +298,10 @@ class MainWindow(ModelControl, MainWindowView):
         query_id = self._query_id
         value = source.value
         assert isinstance(value, (str, bytes))
+        state = self._state
+        if state is None or state.shown != source:
+            state = self._state = QueryState((source,), filters=self.filter_bar.search_filter())
+        self.query_parts.show_parts(state.parts, state.negatives)
         if not keep_preview:
             self.drop_zone.set_photo(None)
             self.engine.pools.interactive_task(
@@ -292,15 +311,17 @@ class MainWindow(ModelControl, MainWindowView):
             )
         self.results_note.setText("Searching…")
         self.engine.search(
-            value,
+            state.to_query(),
             self.n_spin.value(),
             on_result=lambda hits: self._results(query_id, hits),
             on_error=lambda exc: self._query_failed(query_id, source, exc),
+            filters=state.filters,
         )
 
     def _preview_ready(self, query_id: int, image: QImage, source: QuerySource) -> None:
         if query_id == self._query_id:
-            self.drop_zone.set_photo(image, source.name)
+            crop = self._state.crop if self._state is not None else None
+            self.drop_zone.set_photo(image, source.name, region=crop)
 
     def _results(self, query_id: int, hits: list[SearchHit]) -> None:
         if query_id != self._query_id:
@@ -312,8 +333,11 @@ class MainWindow(ModelControl, MainWindowView):
 
     def _results_note(self, hits: list[SearchHit]) -> str:
         """The line beside "Look-alikes": how many, and whether they may still change."""
+        asked = self._state.summary() if self._state is not None else ""
         if hits:
             note = f"{len(hits)} most alike, best first"
+            if asked:
+                note = f"{note} · {asked}"
             if self.engine.is_indexing:
                 note += " · still indexing: results may change"
             return note
@@ -329,9 +353,17 @@ class MainWindow(ModelControl, MainWindowView):
         self._hits = None
         self.strip.set_results([])
         self.results_note.setText("")
+        if (
+            isinstance(exc, ImageLoadError)
+            and exc.path
+            and self.drop_unreadable_part(str(exc.path), exc.reason)
+        ):
+            return
         if isinstance(exc, ImageLoadError):
             self.drop_zone.set_photo(None)
             self._query = None
+            self._state = None
+            self.query_parts.show_parts((), ())
             self.banner.show_message(
                 BannerLevel.ERROR,
                 f"“{source.name}” is not a photo Album Finder can read ({exc.reason}).",

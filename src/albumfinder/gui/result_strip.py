@@ -6,7 +6,15 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -119,11 +127,16 @@ class ResultDelegate(QStyledItemDelegate):
 
 
 class ResultStrip(QListWidget):
-    """Click (or Enter) opens a photo; the context menu has the rest."""
+    """Click (or Enter) opens a photo; Ctrl/Shift-click selects several; the context menu
+    has the rest (several selected: "Find More Like These"); W asks why the current one
+    matches."""
 
     openRequested = Signal(str)
     revealRequested = Signal(str)
     similarRequested = Signal(str)
+    togetherRequested = Signal(list)  # several paths: one query together
+    lessLikeRequested = Signal(str)
+    whyRequested = Signal(str)
 
     def __init__(self, thumbnails: ThumbnailLoader, parent=None) -> None:
         super().__init__(parent)
@@ -135,7 +148,7 @@ class ResultStrip(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSpacing(2)
@@ -144,17 +157,32 @@ class ResultStrip(QListWidget):
         self.setFixedHeight(CELL.height() + self.horizontalScrollBar().sizeHint().height() + 12)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._menu)
-        self.itemClicked.connect(lambda item: self.openRequested.emit(item.data(PATH_ROLE)))
+        self.itemClicked.connect(self._clicked)
         # Not itemActivated: on styles where a single click activates, a click would open twice.
         self.setAccessibleName("Look-alike photos")
         thumbnails.ready.connect(self._thumbnail_ready)
         thumbnails.failed.connect(self._thumbnail_failed)
         self._items: dict[str, QListWidgetItem] = {}
 
+    def _clicked(self, item: QListWidgetItem) -> None:
+        selecting = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        if QGuiApplication.keyboardModifiers() & selecting:
+            return  # choosing several, not opening one
+        self.openRequested.emit(item.data(PATH_ROLE))
+
+    def selected_paths(self) -> list[str]:
+        """The selected results, in the strip's order (best first)."""
+        return [
+            self.item(i).data(PATH_ROLE) for i in range(self.count()) if self.item(i).isSelected()
+        ]
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         item = self.currentItem()
         if item is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.openRequested.emit(item.data(PATH_ROLE))
+            return
+        if item is not None and event.key() == Qt.Key.Key_W and not event.modifiers():
+            self.whyRequested.emit(item.data(PATH_ROLE))
             return
         super().keyPressEvent(event)
 
@@ -226,11 +254,26 @@ class ResultStrip(QListWidget):
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(path))
         similar = QAction(icons.icon("search"), "Find Look-alikes of This Photo", menu)
         similar.triggered.connect(lambda: self.similarRequested.emit(path))
+        selected = self.selected_paths()
+        together = QAction(icons.icon("search"), f"Find More Like These ({len(selected)})", menu)
+        together.triggered.connect(lambda: self.togetherRequested.emit(selected))
+        less = QAction("Less Like This", menu)
+        less.setToolTip("Search again, pushing photos like this one down")
+        less.triggered.connect(lambda: self.lessLikeRequested.emit(path))
+        why = QAction("Why Is This a Match?", menu)
+        why.setShortcut(QKeySequence("W"))
+        why.triggered.connect(lambda: self.whyRequested.emit(path))
         menu.addAction(open_action)
         menu.addAction(reveal)
         menu.addSeparator()
+        if len(selected) > 1 and path in selected:
+            menu.addAction(together)
+        else:
+            menu.addAction(similar)
+        menu.addAction(less)
+        menu.addAction(why)
+        menu.addSeparator()
         menu.addAction(copy)
-        menu.addAction(similar)
         menu.setDefaultAction(open_action)
         return menu
 
@@ -238,5 +281,6 @@ class ResultStrip(QListWidget):
         item = self.itemAt(pos)
         if item is None:
             return
-        self.setCurrentItem(item)
+        if not item.isSelected():
+            self.setCurrentItem(item)  # a right-click on a selected one keeps the selection
         self.menu_for(item).exec(self.viewport().mapToGlobal(pos))

@@ -8,6 +8,8 @@ The widgets stay public attributes (tests and scripts drive the real window thro
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -30,8 +32,10 @@ from albumfinder.gui import icons
 from albumfinder.gui.banner import Banner
 from albumfinder.gui.drop_zone import DropZone, source_from_mime
 from albumfinder.gui.elided_label import ElidedLabel
+from albumfinder.gui.filter_bar import FilterBar
 from albumfinder.gui.library_panel import LibraryPanel
 from albumfinder.gui.plain_text import PLAIN
+from albumfinder.gui.query_parts import QueryPartsBar
 from albumfinder.gui.result_strip import ResultStrip
 from albumfinder.gui.settings import MAX_N
 from albumfinder.gui.thumbnails import ThumbnailLoader
@@ -123,6 +127,9 @@ class MainWindowView(QMainWindow):
 
         self.banner = Banner()
         self.drop_zone = DropZone()
+        self.query_parts = QueryPartsBar(thumbnails)
+        self.filter_bar = FilterBar()
+        self.filter_bar.setVisible(False)
         self.strip = ResultStrip(thumbnails)
         right = QWidget()
         right.setMinimumWidth(RESULTS_MIN_WIDTH)  # the drop zone, the header, three results
@@ -130,7 +137,9 @@ class MainWindowView(QMainWindow):
         right_layout.setContentsMargins(8, 12, 14, 10)
         right_layout.setSpacing(10)
         right_layout.addWidget(self.drop_zone, 1)
+        right_layout.addWidget(self.query_parts)
         right_layout.addLayout(self._results_header())
+        right_layout.addWidget(self.filter_bar)
         right_layout.addWidget(self.strip)
 
         # the album-level views (duplicates, map) are further pages beside the search
@@ -188,10 +197,20 @@ class MainWindowView(QMainWindow):
         self.n_spin.setAccessibleName("Number of results")
         n_label = QLabel("Show")
         n_label.setBuddy(self.n_spin)
+        self.filters_button = QToolButton()
+        self.filters_button.setObjectName("filtersButton")
+        self.filters_button.setText("Filters")
+        self.filters_button.setIcon(icons.icon("search"))
+        self.filters_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.filters_button.setCheckable(True)
+        self.filters_button.setAutoRaise(True)
+        self.filters_button.setToolTip("Only some photos: a folder, the days taken, a lowest score")
+        self.filters_button.toggled.connect(self.filter_bar.setVisible)
         header = QHBoxLayout()
         header.setSpacing(8)
         header.addWidget(self.results_title)
         header.addWidget(self.results_note, 1)
+        header.addWidget(self.filters_button)
         header.addWidget(n_label)
         header.addWidget(self.n_spin)
         return header
@@ -232,7 +251,15 @@ class MainWindowView(QMainWindow):
         panel.rescanRequested.connect(self._rescan_requested)
         panel.skippedRequested.connect(self.show_skipped)
         self.drop_zone.dropped.connect(self.find)
+        self.drop_zone.droppedMany.connect(self.find_together)
         self.drop_zone.openRequested.connect(self.open_photo)
+        self.drop_zone.regionChosen.connect(self._region_chosen)
+        self.drop_zone.regionCleared.connect(self._region_cleared)
+        self.query_parts.removeRequested.connect(self._part_removed)
+        self.filter_bar.changed.connect(self._filters_changed)
+        self.strip.togetherRequested.connect(self._together_requested)
+        self.strip.lessLikeRequested.connect(self._less_like_requested)
+        self.strip.whyRequested.connect(self._why_requested)
         self.strip.openRequested.connect(self.open_result)
         self.strip.revealRequested.connect(self.reveal_result)
         self.strip.similarRequested.connect(self._similar_requested)
@@ -286,6 +313,30 @@ class MainWindowView(QMainWindow):
         raise NotImplementedError
 
     def open_result(self, path: str) -> None:
+        raise NotImplementedError
+
+    def find_together(self, sources: list[Any]) -> None:
+        raise NotImplementedError
+
+    def _region_chosen(self, crop: Any) -> None:
+        raise NotImplementedError
+
+    def _region_cleared(self) -> None:
+        raise NotImplementedError
+
+    def _part_removed(self, source: Any) -> None:
+        raise NotImplementedError
+
+    def _filters_changed(self, filters: Any) -> None:
+        raise NotImplementedError
+
+    def _together_requested(self, paths: list[str]) -> None:
+        raise NotImplementedError
+
+    def _less_like_requested(self, path: str) -> None:
+        raise NotImplementedError
+
+    def _why_requested(self, path: str) -> None:
         raise NotImplementedError
 
     def reveal_result(self, path: str) -> None:
