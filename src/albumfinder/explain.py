@@ -35,7 +35,7 @@ MIRRORED_BORDER = {Family.EFFICIENTNET_LITE: 32}
 
 #: the feature maps of the last few query photos: "Why?" on one result after another of
 #: one query then runs the model on the result photo only
-_QUERY_MAPS: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_QUERY_MAPS: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
 _QUERY_MAPS_KEPT = 4
 _QUERY_MAPS_LOCK = threading.Lock()
 
@@ -86,7 +86,7 @@ def _feature_maps(model: Embedder, photos: list[Image.Image], side: int) -> np.n
     return maps
 
 
-def _query_key(model: Embedder, query: QueryPart) -> tuple | None:
+def _query_key(model: Embedder, query: QueryPart) -> tuple[object, ...] | None:
     """What a query's feature map is kept under: the model and the file as it is now (a
     pasted image or bytes: not kept)."""
     if not isinstance(query.photo, str):

@@ -150,7 +150,8 @@ def _narrowed(rows: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray | 
         return rows
     if rows is None:
         return np.flatnonzero(keep)
-    return rows[keep[rows]]
+    narrowed: np.ndarray = rows[keep[rows]]
+    return narrowed
 
 
 def combine_vectors(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from albumfinder.cli import loading
 from albumfinder.cli.montage import BACKGROUND, MUTED, TEXT, _ellipsize, _font
@@ -173,13 +173,13 @@ def _legend(
     x: int,
     y: int,
     explanation: Explanation,
-    font: object,
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont,
 ) -> None:
     bar_w, bar_h = 220, 12
     ramp = _colours(np.tile(np.linspace(0, 1, bar_w, dtype=np.float32), (bar_h, 1)))
     weaker = "weaker match"
     draw.text((x, y + 2), weaker, fill=TEXT, font=font)
-    bar_x = x + int(draw.textlength(weaker, font=font)) + 10  # type: ignore[arg-type]
+    bar_x = x + int(draw.textlength(weaker, font=font)) + 10
     canvas.paste(Image.fromarray(ramp.astype(np.uint8), "RGB"), (bar_x, y + 4))
     draw.text((bar_x + bar_w + 10, y + 2), "stronger match", fill=TEXT, font=font)
     how = (

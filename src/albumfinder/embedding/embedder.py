@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -120,7 +121,8 @@ class Embedder:
         batch = torch.from_numpy(np.stack(arrays))
         with self._turns.turn(urgent), torch.inference_mode():
             with self._autocast():
-                maps = self._model.feature_map(self._normalised(batch))  # (B, C, rows, cols)
+                feature_map = cast(Callable[[torch.Tensor], torch.Tensor], self._model.feature_map)
+                maps = feature_map(self._normalised(batch))  # (B, C, rows, cols)
             maps = F.normalize(maps.float(), dim=1).permute(0, 2, 3, 1)
         result: np.ndarray = maps.cpu().numpy().astype(np.float32, copy=False)
         return result
@@ -129,7 +131,7 @@ class Embedder:
         x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
         return (x - self._mean) / self._std
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
+    def _autocast(self) -> contextlib.AbstractContextManager[object]:
         dtype = AUTOCAST_DTYPES.get(self.precision)
         device_type = "cuda" if self.device.startswith("cuda") else self.device
         if dtype is None:

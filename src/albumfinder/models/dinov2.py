@@ -156,7 +156,7 @@ class DinoV2(nn.Module):
         """(B, dim, rows, cols): the final-norm patch tokens on their grid (row 0 at the top),
         without the CLS and register tokens (what a patch-similarity map compares)."""
         rows, cols = x.shape[-2] // PATCH_SIZE, x.shape[-1] // PATCH_SIZE
-        tokens = self.norm(self._tokens(x)[:, 1 + self.num_registers :])
+        tokens: torch.Tensor = self.norm(self._tokens(x)[:, 1 + self.num_registers :])
         return tokens.transpose(1, 2).reshape(x.shape[0], -1, rows, cols)
 
     def _tokens(self, x: torch.Tensor) -> torch.Tensor:
