@@ -205,7 +205,13 @@ def test_excluding_the_query_folder_leaves_out_its_photos_and_its_subfolders(alb
     library, embedder, photos, _ = album
     query = str(photos / "other" / "photo_000.jpg")  # "other/trip" is its subfolder
     hits = library.search(embedder, query, n=6, filters=SearchFilter(exclude_query_folders=True))
-    assert len(hits) == 6 and not any("/other/" in h.path for h in hits)
+    own = str(photos / "other")
+    assert len(hits) == 6 and not any(os.path.dirname(h.path) == own for h in hits)
+    # its subfolders are not its folder: a query in the album's top folder still finds
+    top = library.search(
+        embedder, str(photos / "target.jpg"), n=6, filters=SearchFilter(exclude_query_folders=True)
+    )
+    assert len(top) == 6 and not any(os.path.dirname(h.path) == str(photos) for h in top)
 
 
 def test_a_minimum_score_ends_the_answer(album):

@@ -406,7 +406,7 @@ class SearchFilter:
     #: mtime; a photo whose facts are not read yet counts by its file's mtime in the index)
     taken_after: Any = None  # datetime.date | None
     taken_before: Any = None  # datetime.date | None
-    #: leave out photos in the folder of any query photo (and its subfolders)
+    #: leave out photos in the folder of any query photo (not its subfolders)
     exclude_query_folders: bool = False
     min_score: float | None = None
 

@@ -196,8 +196,14 @@ def filter_rows(
     if filters.under:
         narrow(_mask(len(vectors), under(filters.under).select(vectors.paths)))
     if filters.exclude_query_folders and query_files:
-        folders = sorted({os.path.dirname(path) for path in query_files})
-        narrow(~_mask(len(vectors), under(folders).select(vectors.paths)))
+        # the very folder: its subfolders stay (a query in the album's top folder would
+        # otherwise leave nothing to find)
+        folders = {os.path.dirname(path) for path in query_files}
+        narrow(
+            np.fromiter(
+                (os.path.dirname(p) not in folders for p in vectors.paths), bool, len(vectors)
+            )
+        )
     if filters.taken_after is not None or filters.taken_before is not None:
         if vectors.taken_ns is None:
             raise ValueError("a date filter needs vectors.taken_ns")
