@@ -75,7 +75,7 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--exclude-query-folder",
         action="store_true",
-        help="no results from the folder of a query photo (or its subfolders)",
+        help="no results from the folder of a query photo (its subfolders stay)",
     )
     group.add_argument(
         "--min-score", type=float, metavar="S", help="only results scoring at least S (-1..1)"
