@@ -163,11 +163,9 @@ def _computed_again(
     progress: Progress | None,
     should_stop: ShouldStop | None,
 ) -> tuple[LayoutFrame, LayoutPoints]:
-    initial = _start_from(photos, old, where)
-    xy = layout.full_layout(_reduced(photos.vectors), initial, progress, should_stop)
-    tell(progress, 0, 0, "Finding the groups of look-alikes")
-    groups = grouping.find_clusters(xy)
-    check(should_stop)
+    xy, groups = compute_layout(
+        photos.vectors, _start_from(photos, old, where), progress, should_stop
+    )
     low, high = xy.min(axis=0), xy.max(axis=0)
     frame = LayoutFrame(
         method=layout.method_key(),
@@ -178,6 +176,20 @@ def _computed_again(
     )
     points = LayoutPoints(photos.file_ids, photos.digests, xy, groups)
     return _save(store, model_key, frame, points, replace_all=True), points
+
+
+def compute_layout(
+    vectors: np.ndarray,
+    initial: np.ndarray | None = None,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A whole new layout of unit ``vectors``: (N, 2) positions and (N,) group ids."""
+    xy = layout.full_layout(_reduced(vectors), initial, progress, should_stop)
+    tell(progress, 0, 0, "Finding the groups of look-alikes")
+    groups = grouping.find_clusters(xy)
+    check(should_stop)
+    return xy, groups
 
 
 def _start_from(photos: _Album, old: LayoutPoints | None, where: np.ndarray) -> np.ndarray | None:

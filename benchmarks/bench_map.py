@@ -1,0 +1,273 @@
+"""The album map (issue #14, point 2): layout time, peak memory and neighbourhood
+preservation of openTSNE (what the map uses) beside UMAP and a plain PCA floor, in the same
+run, and the time to place new photos into a layout.
+
+Data: vectors of clustered Gaussians on the unit sphere (384-D, as DINOv2-small gives; 100
+groups of uneven size), 10k and 100k of them; and, for quality on real photos, the 600
+Caltech 101 sample photos in ../shared/data (25 kinds x 24), indexed once with the built-in
+model in a temporary ALBUMFINDER_HOME.
+
+Each (method, size) runs in a fresh process that reports its wall and CPU seconds and its
+peak resident memory above what it held before the layout began (the data, the libraries).
+Neighbourhood preservation: recall@10, the share of each photo's 10 nearest neighbours by
+cosine in the vectors that are among its 10 nearest on the 2-D map (1000 photos sampled);
+for the sample photos also the share of the 10 nearest on the map that are of the same kind.
+Placement: the layout is made of 99 % of the vectors and the last 1 % placed into it.
+Targets (2 cores): 10k in at most 30 s, 100k in at most 5 min, memory linear in N.
+
+Run: python benchmarks/bench_map.py [--sizes 10000 100000] [--methods openTSNE UMAP PCA]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from common import REPO, SHARED_DATA, machine, mark, print_table
+
+TARGETS_S = {10_000: 30.0, 100_000: 300.0}
+METHODS = ("openTSNE", "UMAP", "PCA")
+SAMPLED = 1000
+K = 10
+
+CHILD = r"""
+import json, os, resource, sys, time
+import numpy as np
+sys.path.insert(0, {bench!r})
+from bench_map import synthetic, run_method, recall_at, same_kind_at
+n, method = {n}, {method!r}
+vectors, groups = synthetic(n)
+held = max(1, n // 100)
+base, new = vectors[:-held], vectors[-held:]
+
+def rss_mib():
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+before = rss_mib()
+load0 = os.getloadavg()[0]
+cpu0, wall0 = sum(os.times()[:2]), time.perf_counter()
+xy, place = run_method(method, base)
+wall, cpu = time.perf_counter() - wall0, sum(os.times()[:2]) - cpu0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+placed_s = None
+if place is not None:
+    start = time.perf_counter()
+    place(new)
+    placed_s = time.perf_counter() - start
+print(json.dumps({{
+    "n": n, "method": method, "wall": wall, "cpu": cpu, "extra_mib": peak - before,
+    "recall": recall_at(base, xy), "same": same_kind_at(xy, groups[:-held]),
+    "placed": held, "placed_s": placed_s,
+    "load": (load0 + os.getloadavg()[0]) / 2,
+}}))
+"""
+
+
+def synthetic(n: int, dim: int = 384, groups: int = 100, seed: int = 0):
+    """``n`` unit vectors in ``groups`` Gaussian groups of uneven size on the sphere."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(groups, dim))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    labels = rng.choice(groups, size=n, p=rng.dirichlet(np.full(groups, 2.0)))
+    spread = rng.uniform(0.6, 1.1, size=groups)[labels, None] / np.sqrt(dim)
+    vectors = centres[labels] + rng.normal(size=(n, dim)) * spread
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(np.float32), labels
+
+
+def run_method(method: str, vectors: np.ndarray):
+    """(N, 2) layout of unit ``vectors`` and a function placing new ones (or None)."""
+    from albumfinder.atlas import layout, mapping
+
+    if method == "openTSNE":
+        xy, _groups = mapping.compute_layout(vectors)
+        return xy, lambda new: layout.place_new(vectors, xy, new)
+    if method == "UMAP":
+        import umap
+
+        model = umap.UMAP(n_components=2, n_neighbors=15, metric="euclidean")
+        xy = model.fit_transform(mapping._reduced(vectors))
+        return xy, None
+    if method == "PCA":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, svd_solver="randomized", random_state=0).fit_transform(
+            vectors
+        ), None
+    raise SystemExit(f"unknown method {method}")
+
+
+def recall_at(vectors: np.ndarray, xy: np.ndarray, k: int = K, sampled: int = SAMPLED) -> float:
+    """Mean share of a sampled photo's ``k`` nearest by cosine that are among its ``k``
+    nearest on the map."""
+    from sklearn.neighbors import KDTree
+
+    from albumfinder.atlas.neighbours import nearest
+
+    rng = np.random.default_rng(1)
+    rows = rng.choice(len(vectors), size=min(sampled, len(vectors)), replace=False)
+    high, _ = nearest(vectors[rows], vectors, k + 1)
+    low = KDTree(xy).query(xy[rows], k=k + 1, return_distance=False)
+    shares = []
+    for i, row in enumerate(rows):
+        a = set(high[i].tolist()) - {int(row)}
+        b = set(low[i].tolist()) - {int(row)}
+        shares.append(len(a & b) / k)
+    return float(np.mean(shares))
+
+
+def _one(method: str, n: int) -> dict | None:
+    code = CHILD.format(bench=str(Path(__file__).parent), n=n, method=method)
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    if done.returncode:
+        print(done.stderr[-2000:], file=sys.stderr)
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------- the sample photos
+def sample_vectors(data: Path) -> tuple[np.ndarray, list[str], list[str]] | None:
+    """The Caltech sample photos' built-in vectors, their paths and kinds (indexed once in
+    a temporary home kept between runs)."""
+    folder = data / "caltech101-subset" / "images"
+    if not folder.is_dir():
+        return None
+    home = Path(tempfile.gettempdir()) / "albumfinder-bench" / "map-home"
+    os.environ["ALBUMFINDER_HOME"] = str(home)
+    from albumfinder.library import Library
+
+    with Library() as library:
+        if str(folder) not in library.folders():
+            library.add_folder(folder)
+        model = Library.embedder("builtin")
+        library.index(model)
+        vectors = library.vectors(model.model_key)
+        paths = list(vectors.paths)
+        matrix = vectors.matrix.astype(np.float32)
+        start = time.perf_counter()
+        album_map = library.album_map(model)
+        print(
+            f"Library.album_map of the {len(paths)} sample photos, end to end (layout, "
+            f"groups, cache): {time.perf_counter() - start:.1f} s, "
+            f"{len(album_map.clusters)} groups"
+        )
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    kinds = [Path(p).parent.name for p in paths]
+    return matrix, paths, kinds
+
+
+def same_kind_at(xy: np.ndarray, kinds, k: int = K, sampled: int = 10 * SAMPLED) -> float:
+    """Mean share of a (sampled) photo's ``k`` nearest on the map that are of its kind."""
+    from sklearn.neighbors import KDTree
+
+    rng = np.random.default_rng(2)
+    rows = rng.choice(len(xy), size=min(sampled, len(xy)), replace=False)
+    near = KDTree(xy).query(xy[rows], k=k + 1, return_distance=False)[:, 1:]
+    labels = np.asarray(kinds)
+    return float((labels[near] == labels[rows, None]).mean())
+
+
+def sample_table(methods: list[str], data: Path) -> None:
+    found = sample_vectors(data)
+    if found is None:
+        print("(no ../shared/data: the sample-photo table is left out)")
+        return
+    vectors, _paths, kinds = found
+    from albumfinder.atlas.neighbours import nearest
+
+    high, _ = nearest(vectors, vectors, K, same_rows=True)
+    labels = np.asarray(kinds)
+    in_vectors = float((labels[high] == labels[:, None]).mean())
+    rows = []
+    for method in methods:
+        start = time.perf_counter()
+        xy, _place = run_method(method, vectors)
+        seconds = time.perf_counter() - start
+        rows.append(
+            [
+                method,
+                f"{seconds:.1f}",
+                f"{recall_at(vectors, xy):.2f}",
+                f"{same_kind_at(xy, kinds):.2f}",
+                f"{in_vectors:.2f}",
+            ]
+        )
+    print_table(
+        f"Map of the {len(vectors)} sample photos (built-in model, 1280-D)",
+        ["method", "seconds", "recall@10", "same kind@10 on the map", "same kind@10 in vectors"],
+        rows,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument(
+        "--data", type=Path, default=SHARED_DATA, help="the sample photos (../shared/data)"
+    )
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--no-sample", action="store_true", help="skip the sample photos")
+    args = parser.parse_args()
+    print(f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the start")
+    if not args.no_sample:
+        sample_table(args.methods, args.data)
+    rows = []
+    for n in args.sizes:
+        for method in args.methods:
+            result = _one(method, n)
+            if result is None:
+                rows.append([f"{n:,}", method, "failed", "", "", "", "", "", "", ""])
+                continue
+            target = TARGETS_S.get(n)
+            placed = (
+                f"{result['placed']:,} in {result['placed_s']:.1f} s"
+                if result["placed_s"] is not None
+                else "-"
+            )
+            rows.append(
+                [
+                    f"{n:,}",
+                    method,
+                    f"{result['wall']:.1f}",
+                    f"{result['cpu']:.1f}",
+                    f"{result['extra_mib']:.0f}",
+                    f"{result['recall']:.2f}",
+                    f"{result['same']:.2f}",
+                    placed,
+                    f"{result['load']:.1f}",
+                    mark(result["wall"] <= target) if target and method == "openTSNE" else "",
+                ]
+            )
+            print(rows[-1], flush=True)
+    print_table(
+        "Layout of synthetic vectors (384-D, 100 groups); the machine is shared",
+        [
+            "photos",
+            "method",
+            "wall s",
+            "CPU s",
+            "peak MiB above start",
+            "recall@10",
+            "same group@10",
+            "placed (1 %)",
+            "load avg",
+            "target",
+        ],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
