@@ -110,6 +110,8 @@ def test_a_folder_map_shows_its_photos_where_the_album_map_has_them(album, warm_
         garden = library.album_map(warm_model, [album.root / "garden"])
         with pytest.raises(FolderError, match="not in the album"):
             library.album_map(warm_model, [album.root.parent / "elsewhere"])
+        empty = album.root / "garden" / "nothing here"
+        assert library.album_map(warm_model, [empty]).points == []  # in the album, no photos
     assert sorted(p.path for p in garden.points) == sorted(str(p) for p in album.garden)
     for point in garden.points:
         assert (point.x, point.y) == tuple(whole[point.path])

@@ -124,7 +124,8 @@ def place_new(
         k=min(25, len(reference_vectors)),
         n_iter=PLACE_ITERATIONS,
     )
-    return np.asarray(placed, dtype=np.float64) + centre
+    positions: np.ndarray = np.asarray(placed, dtype=np.float64) + centre
+    return positions
 
 
 class _NewAmongPlaced(Affinities):  # type: ignore[misc]
@@ -179,7 +180,8 @@ def _beside(reference: np.ndarray, reference_xy: np.ndarray, new: np.ndarray) ->
         return _circle(len(new))
     index, _ = nearest(new, reference, 1)
     offsets = 0.1 * _circle(len(new)) if len(new) > 1 else np.full((1, 2), 0.1)
-    return np.asarray(reference_xy)[index[:, 0]] + offsets
+    beside: np.ndarray = np.asarray(reference_xy)[index[:, 0]] + offsets
+    return beside
 
 
 __all__ = ["METHOD", "JobCancelled", "full_layout", "method_key", "place_new"]
