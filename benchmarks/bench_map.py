@@ -15,7 +15,10 @@ for the sample photos also the share of the 10 nearest on the map that are of th
 openTSNE runs as the app runs it: ``Library.album_map`` over an index holding the vectors
 (layout, groups, writing the cache), then again (the cached map, as a window opens it), then
 once more after 1 % new vectors were added (placed into the layout).
-Targets (2 cores): 10k in at most 30 s, 100k in at most 5 min, memory linear in N.
+Targets (2 cores): 10k in at most 30 s, 100k in at most 5 min, memory linear in N. The
+machine is shared: the table gives the load average beside each run, and marks the target
+against both the wall time and the CPU time (on a quiet machine the wall time is at most
+about the CPU time).
 
 Run: python benchmarks/bench_map.py [--sizes 10000 100000] [--methods openTSNE UMAP PCA]
 """
@@ -261,6 +264,12 @@ def sample_table(methods: list[str], data: Path) -> None:
     )
 
 
+def _verdict(result: dict, target: float) -> str:
+    """Against the target: the wall time, and the CPU time (what a quiet machine would take
+    at most, the layout's threads aside: the machine is shared)."""
+    return f"{mark(result['wall'] <= target)} wall, {mark(result['cpu'] <= target)} CPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -299,7 +308,7 @@ def main() -> None:
                     placed,
                     cached,
                     f"{result['load']:.1f}",
-                    mark(result["wall"] <= target) if target and method == "openTSNE" else "",
+                    _verdict(result, target) if target and method == "openTSNE" else "",
                 ]
             )
             print(rows[-1], flush=True)
