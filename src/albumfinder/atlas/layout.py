@@ -120,6 +120,9 @@ def place_new(
         reference,
         _NewAmongPlaced(reference_vectors, should_stop),
         n_jobs=_threads(len(reference_vectors)),
+        # the placed photos' repulsion on a grid made once, not a tree made at every step
+        negative_gradient_method="fft" if len(reference_vectors) >= FFT_FROM else "bh",
+        ints_in_interval=INTS_IN_INTERVAL,
         random_state=0,
     )
     placed = embedding.transform(
