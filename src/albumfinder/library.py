@@ -18,6 +18,8 @@ from PIL import Image
 
 from albumfinder import duplicates, fetch, paths, safe_trash
 from albumfinder.allocator import release_free_memory
+from albumfinder.atlas import outliers as odd_ones
+from albumfinder.atlas.jobs import JobCancelled as JobCancelled  # the faces name it
 from albumfinder.duplicates import decisions as dup_decisions
 from albumfinder.duplicates.keeper import KEEPER_STEPS
 from albumfinder.embedding import loading
@@ -37,6 +39,7 @@ from albumfinder.models.weights import remove_stale_parts
 from albumfinder.photo_facts import PhotoFacts, wall_clock_ns
 from albumfinder.regions import QueryError, check_crop, open_region
 from albumfinder.report import (
+    AlbumMap,
     AlbumStatus,
     CombinedQuery,
     DuplicateGroup,
@@ -48,6 +51,7 @@ from albumfinder.report import (
     JobProgress,
     KeeperRule,
     ModelRow,
+    Outlier,
     PutBack,
     QueryPart,
     SearchFilter,
@@ -661,6 +665,57 @@ class Library:
             if not refused.intersection(targets[group.id]):
                 dup_decisions.resolved(self.store, hashes[group.id], action.id)
         return action
+
+    # -- the whole album: its map, and the photos that do not belong ---------------------
+    def album_map(
+        self,
+        embedder: Embedder | LazyEmbedder,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+        progress: Callable[[JobProgress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> AlbumMap:
+        """Every indexed album photo placed on a 2-D map by its vector (look-alikes
+        together), in groups, its points those under ``folders`` (None: the whole album).
+
+        The layout covers the whole album and is cached in the index per model: a later
+        call places only new photos (the others stay where they were) and computes it all
+        again only when much has changed (:mod:`albumfinder.atlas.mapping`). Only the
+        embedder's model key is used: nothing is loaded. Raises :class:`JobCancelled` when
+        ``should_stop`` says so (nothing is saved), :class:`FolderError` when none of
+        ``folders`` is in the album."""
+        from albumfinder.atlas import mapping  # openTSNE and scikit-learn: for the map only
+
+        shown = self.album_roots_of(folders) if folders else None
+        return mapping.album_map(
+            self.store,
+            self.vectors(embedder.model_key),
+            self.folders(),
+            shown,
+            (embedder.spec.name, embedder.model_key),
+            progress,
+            should_stop,
+        )
+
+    def outliers(
+        self,
+        embedder: Embedder | LazyEmbedder,
+        folder: str | os.PathLike[str] | None = None,
+        n: int = 20,
+    ) -> list[Outlier]:
+        """The ``n`` photos of ``folder`` (and its subfolders) that sit farthest from the
+        rest of it by their vectors, most out of place first, each with its reason. None:
+        the whole album, each photo judged against the rest of its own folder. Only the
+        embedder's model key is used: nothing is loaded."""
+        vectors = self.vectors(embedder.model_key)
+        if folder is None:
+            rows = vectors.rows_under(self.folders())
+            groups = odd_ones.folder_groups(vectors.paths, rows) if rows is not None else []
+        else:
+            path = normalize_path(folder)
+            rows = vectors.rows_under(self.album_roots_of([path]))
+            name = os.path.basename(path.rstrip(os.sep)) or path
+            groups = [odd_ones.Group(rows, name)] if rows is not None else []
+        return odd_ones.rank_outliers(vectors.paths, vectors.matrix, groups, n)
 
 
 def as_combined(query: AnyQuery) -> CombinedQuery:

@@ -440,3 +440,49 @@ class Explanation:
     cols: int
     result_map: list[list[float]]
     query_map: list[list[float]]
+
+
+# -- the album map and the photos that do not belong (atlas) ----------------------------------
+@dataclass(frozen=True)
+class MapPoint:
+    """One photo on the album map: ``x``, ``y`` in [-1, 1] (the frame of the whole album's
+    last full layout, so a folder's map shows its photos where they sit on the album's;
+    photos placed into it since may lie a little outside), ``cluster`` its group."""
+
+    path: str
+    x: float
+    y: float
+    cluster: int
+
+
+@dataclass(frozen=True)
+class MapCluster:
+    """A group of look-alikes on the map: its centre, its size and a label to show there
+    ("Holidays 2024 · 143" when one folder holds most of it, else "143 photos")."""
+
+    id: int
+    size: int
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class AlbumMap:
+    """What :meth:`Library.album_map` gives: every photo placed, and the groups they form."""
+
+    model: str  # the model's name (its vectors were laid out)
+    points: list[MapPoint]
+    clusters: list[MapCluster]
+    method: str  # how the layout was made, e.g. "openTSNE"
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """A photo that does not belong where it is: ``score`` (higher: more out of place; the
+    distance to its nearest look-alikes in the folder, in units of the folder's usual
+    spread) and the reason in words."""
+
+    path: str
+    score: float
+    reason: str
