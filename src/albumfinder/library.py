@@ -606,8 +606,6 @@ class Library:
         roots: list[str] = []
         for folder in folders:
             path = normalize_path(folder)
-            if not os.path.isdir(path):
-                raise FolderNotFoundError(f"Folder not found: {path}", path=path)
             found = album_roots(self.folders(), [path])
             if not found:
                 raise FolderError(
@@ -615,7 +613,7 @@ class Library:
                     "(nothing was done)",
                     path=path,
                 )
-            roots += [r for r in found if r not in roots]
+            roots += [r for r in found if r not in roots]  # in the album: none there is none
         return roots
 
     def keeper_rule(self) -> KeeperRule:
