@@ -19,6 +19,7 @@ from albumfinder.gui.banner import BannerLevel
 from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source_from_mime
 from albumfinder.gui.engine import Engine, Opened
 from albumfinder.gui.library_panel import SkippedDialog
+from albumfinder.gui.map_page import attach_map_page
 from albumfinder.gui.model_control import MODEL_CHOICES, ModelControl
 from albumfinder.gui.settings import Settings
 from albumfinder.gui.status_text import embedding_text, finished_text, scanning_text
@@ -67,6 +68,7 @@ class MainWindow(ModelControl, MainWindowView):
         self.refresh_model_titles()
         self.n_spin.setValue(self.settings.n)
         self._connect_engine()
+        self.add_page("map", "Map", attach_map_page(self))
         self._set_album_actions_enabled(self.engine.library is not None)
         geometry = self.settings.geometry
         if geometry is None or not self.restoreGeometry(geometry):
