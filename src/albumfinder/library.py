@@ -17,6 +17,8 @@ from PIL import Image
 
 from albumfinder import fetch, paths
 from albumfinder.allocator import release_free_memory
+from albumfinder.atlas import outliers as odd_ones
+from albumfinder.atlas.jobs import JobCancelled as JobCancelled  # the faces name it
 from albumfinder.embedding import loading
 from albumfinder.embedding.loading import LazyEmbedder as LazyEmbedder  # the faces name it
 from albumfinder.errors import (
@@ -32,11 +34,14 @@ from albumfinder.indexer import index_folders
 from albumfinder.models import registry, weights
 from albumfinder.models.weights import remove_stale_parts
 from albumfinder.report import (
+    AlbumMap,
     AlbumStatus,
     FolderStatus,
     IndexProgress,
     IndexReport,
+    JobProgress,
     ModelRow,
+    Outlier,
     SearchHit,
     Skipped,
     merge_skipped,
@@ -432,3 +437,71 @@ class Library:
         if not rows:
             return np.empty((0, embedder.dim), dtype=np.float32)
         return np.stack(rows).astype(np.float32, copy=False)
+
+    # -- the whole album: its map, and the photos that do not belong ---------------------
+    def album_map(
+        self,
+        embedder: Embedder | LazyEmbedder,
+        folders: Sequence[str | os.PathLike[str]] | None = None,
+        progress: Callable[[JobProgress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> AlbumMap:
+        """Every indexed album photo placed on a 2-D map by its vector (look-alikes
+        together), in groups, its points those under ``folders`` (None: the whole album).
+
+        The layout covers the whole album and is cached in the index per model: a later
+        call places only new photos (the others stay where they were) and computes it all
+        again only when much has changed (:mod:`albumfinder.atlas.mapping`). Only the
+        embedder's model key is used: nothing is loaded. Raises :class:`JobCancelled` when
+        ``should_stop`` says so (nothing is saved), :class:`FolderError` when none of
+        ``folders`` is in the album."""
+        from albumfinder.atlas import mapping  # openTSNE and scikit-learn: for the map only
+
+        shown = self._album_part(folders) if folders else None
+        return mapping.album_map(
+            self.store,
+            self.vectors(embedder.model_key),
+            self.folders(),
+            shown,
+            (embedder.spec.name, embedder.model_key),
+            progress,
+            should_stop,
+        )
+
+    def outliers(
+        self,
+        embedder: Embedder | LazyEmbedder,
+        folder: str | os.PathLike[str] | None = None,
+        n: int = 20,
+    ) -> list[Outlier]:
+        """The ``n`` photos of ``folder`` (and its subfolders) that sit farthest from the
+        rest of it by their vectors, most out of place first, each with its reason. None:
+        the whole album, each photo judged against the rest of its own folder. Only the
+        embedder's model key is used: nothing is loaded."""
+        vectors = self.vectors(embedder.model_key)
+        if folder is None:
+            rows = vectors.rows_under(self.folders())
+            groups = odd_ones.folder_groups(vectors.paths, rows) if rows is not None else []
+        else:
+            path = normalize_path(folder)
+            rows = vectors.rows_under(self._album_part([path]))
+            name = os.path.basename(path.rstrip(os.sep)) or path
+            groups = [odd_ones.Group(rows, name)] if rows is not None else []
+        return odd_ones.rank_outliers(vectors.paths, vectors.matrix, groups, n)
+
+    def _album_part(self, folders: Sequence[str | os.PathLike[str]]) -> list[str]:
+        """The album's photos under ``folders``, as album roots; a folder that is not in the
+        album (nor holds an album folder) is an error, not an empty answer."""
+        album = self.folders()
+        roots: list[str] = []
+        for folder in folders:
+            path = normalize_path(folder)
+            part = album_roots(album, [path])
+            if not part:
+                raise FolderError(
+                    f"{path} is not in the album (nor holds one of its folders): "
+                    "add it to the album and index it first",
+                    path=path,
+                )
+            roots += part
+        return roots

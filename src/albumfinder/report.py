@@ -175,3 +175,48 @@ class JobProgress:
     done: int
     total: int
     text: str
+
+
+# -- the album map and the photos that do not belong (atlas) ----------------------------------
+@dataclass(frozen=True)
+class MapPoint:
+    """One photo on the album map: ``x``, ``y`` in [-1, 1] (the whole album's layout, so a
+    folder's map shows its photos where they sit on the album's), ``cluster`` its group."""
+
+    path: str
+    x: float
+    y: float
+    cluster: int
+
+
+@dataclass(frozen=True)
+class MapCluster:
+    """A group of look-alikes on the map: its centre, its size and a label to show there
+    ("Holidays 2024 · 143" when one folder holds most of it, else "143 photos")."""
+
+    id: int
+    size: int
+    x: float
+    y: float
+    label: str
+
+
+@dataclass(frozen=True)
+class AlbumMap:
+    """What :meth:`Library.album_map` gives: every photo placed, and the groups they form."""
+
+    model: str  # the model's name (its vectors were laid out)
+    points: list[MapPoint]
+    clusters: list[MapCluster]
+    method: str  # how the layout was made, e.g. "openTSNE"
+
+
+@dataclass(frozen=True)
+class Outlier:
+    """A photo that does not belong where it is: ``score`` (higher: more out of place; the
+    distance to its nearest look-alikes in the folder, in units of the folder's usual
+    spread) and the reason in words."""
+
+    path: str
+    score: float
+    reason: str
