@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -57,6 +58,8 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.5, 400.0  # relative to the whole map in view
 FIT_MARGIN_PX = 36
 HOVER_PX = 9  # how near the pointer a dot counts as hovered
+CARD_STEP = 16  # zoomed-in photos are drawn from cards made in steps of this many pixels
+CARD_CACHE = 2 * MAX_THUMBS  # cards kept: two zoom steps of what can be in view
 SETTLE_MS = 90  # a zoom or pan this long still is over: the dots are drawn anew
 
 #: Cluster colours (Tableau 10, then a second tier): distinct in light and dark palettes.
@@ -108,48 +111,64 @@ def _blend(under: np.ndarray, over: np.ndarray, alpha: int) -> np.ndarray:
     return (rb | (ag << 8)).astype(np.uint32)
 
 
-class DotRaster:
-    """An opaque ARGB32 image of ``width`` x ``height`` device pixels that dots are stamped
-    into with numpy, with a margin all round so a stamp needs no clipping."""
+RIM_LEVELS = 16  # the shades a dot's soft rim is drawn in
 
-    def __init__(self, width: int, height: int, background: QColor, pad: int = 40) -> None:
+
+class DotRaster:
+    """An opaque RGB32 image of ``width`` x ``height`` device pixels that dots are stamped
+    into with numpy, with a margin all round so a stamp needs no clipping. Kept from frame
+    to frame (the same memory): :meth:`image` shares it, it does not copy it."""
+
+    def __init__(self, width: int, height: int, pad: int = 40) -> None:
         self.width, self.height, self.pad = width, height, pad
         self.wide = width + 2 * pad
-        self.pixels = np.full((height + 2 * pad, self.wide), _argb(background), dtype=np.uint32)
+        self.pixels = np.zeros((height + 2 * pad, self.wide), dtype=np.uint32)
         self.flat = self.pixels.reshape(-1)
+        self.background = np.uint32(0)
+
+    def clear(self, background: QColor) -> None:
+        self.background = _argb(background)
+        self.pixels.fill(self.background)
 
     def stamp(
         self, px: np.ndarray, py: np.ndarray, argb: np.ndarray, radius: float, grid: int = 1
     ) -> None:
-        """A disc of ``radius`` device pixels at each (px, py): the blended rims first,
-        then the opaque cores, so a dot's rim never covers its neighbour. Points on the same
-        pixel are drawn once; the stamps go in memory order (a cache-friendly scatter)."""
+        """A disc of ``radius`` device pixels at each (px, py): the soft rims first (their
+        colour mixed with the background, in RIM_LEVELS shades), then the opaque cores, so a
+        rim never covers a neighbour's core. Points on the same ``grid`` cell are drawn once
+        (the last wins); the stamps go in memory order (a cache-friendly scatter)."""
         dxs, dys, coverage = _disc_stamp(radius)
         reach = int(max(np.abs(dxs).max(), np.abs(dys).max()))
-        if reach > self.pad:
-            raise ValueError(f"a dot of radius {radius} needs a margin of {reach}")
-        near = (px >= 0) & (px < self.width) & (py >= 0) & (py < self.height)
+        if 2 * reach > self.pad:
+            raise ValueError(f"a dot of radius {radius} needs a margin of {2 * reach}")
         if grid > 1:  # dots closer than a pixel of the screen look the same as one
             px, py = px - px % grid, py - py % grid
+        near = (px >= -reach) & (px < self.width + reach) & (py >= -reach)
+        near &= py < self.height + reach
         spots = (py[near] + self.pad) * self.wide + (px[near] + self.pad)
         spot, last_from_end = np.unique(spots[::-1], return_index=True)
         if not len(spot):
             return
         argb = argb[near][::-1][last_from_end]  # each spot's last colour
+        levels = np.clip(np.rint(coverage * RIM_LEVELS), 1, RIM_LEVELS).astype(int)
+        back = np.full(len(argb), self.background, dtype=np.uint32)
+        shades = {
+            int(level): _blend(back, argb, int(level * 256 // RIM_LEVELS))
+            for level in np.unique(levels[levels < RIM_LEVELS])
+        }
         flat = self.flat
         for k in np.argsort(coverage, kind="stable"):
             target = spot + (int(dys[k]) * self.wide + int(dxs[k]))
-            alpha = int(round(float(coverage[k]) * 256))
-            flat[target] = argb if alpha >= 250 else _blend(flat[target], argb, alpha)
+            flat[target] = shades.get(int(levels[k]), argb)
 
     def image(self, dpr: float) -> QImage:
-        """The view's part as a QImage that owns its pixels."""
+        """The view's part, as a QImage over this raster's memory (valid until the next
+        :meth:`clear`)."""
         start = self.pad * self.wide + self.pad
         view = self.flat[start:]
         image = QImage(
             view.data, self.width, self.height, 4 * self.wide, QImage.Format.Format_RGB32
         )
-        image = image.copy()  # own the pixels: ``self.pixels`` goes away
         image.setDevicePixelRatio(dpr)
         return image
 
@@ -282,6 +301,8 @@ class MapCanvas(QWidget):
         self._loading: set[str] = set()
         #: the last dots drawn in full: (its key, the image, the scale and centre it was for)
         self._dots_cache: tuple[tuple, QImage, float, np.ndarray] | None = None
+        self._raster: DotRaster | None = None
+        self._cards: OrderedDict[tuple, tuple[QPixmap, QRectF]] = OrderedDict()
         self._dots_stale = False  # the view moved since: redrawn in full once it settles
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
@@ -520,9 +541,12 @@ class MapCanvas(QWidget):
             _key, image, scale, center = cache
             half = QPointF(self.width() / 2, self.height() / 2)
             shift = (center - self._center) * self._scale
+            offset = QPointF(float(shift[0]), float(shift[1]))
+            if abs(self._scale / scale - 1.0) < 1e-9:  # a pan: the drawing moved, as it is
+                painter.drawImage(offset, image)
+                return
             painter.save()
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            painter.translate(half + QPointF(float(shift[0]), float(shift[1])))
+            painter.translate(half + offset)
             painter.scale(self._scale / scale, self._scale / scale)
             painter.translate(-half)
             painter.drawImage(QPointF(0, 0), image)
@@ -536,7 +560,11 @@ class MapCanvas(QWidget):
             return self._dots_cache[1]
         self._dots_stale = False
         width, height = max(1, round(self.width() * dpr)), max(1, round(self.height() * dpr))
-        raster = DotRaster(width, height, self.palette().color(QPalette.ColorRole.Base))
+        raster = self._raster
+        if raster is None or (raster.width, raster.height) != (width, height):
+            pad = 2 * int(math.ceil((6.0 + 2.2) * dpr + 1)) + 2  # the largest ring's reach
+            raster = self._raster = DotRaster(width, height, pad)
+        raster.clear(self.palette().color(QPalette.ColorRole.Base))
         radius = self.dot_radius()
         visible = self._visible(radius + 2)
         if len(visible):
@@ -641,34 +669,72 @@ class MapCanvas(QWidget):
         visible, rects = self._thumb_rects()
         accent = self.palette().color(QPalette.ColorRole.Highlight)
         base = self.palette().color(QPalette.ColorRole.Base)
-        radius = max(3.0, self.thumb_px() * 0.06)
+        dpr = painter.device().devicePixelRatioF()
+        side = self.thumb_px()
+        radius = max(3.0, side * 0.06)
         for i, rect in zip(visible.tolist(), rects, strict=True):
-            path = self._paths[i]
-            image = self._thumbnail(path)
-            color = cluster_color(int(self._cluster[i]))
-            if image is not None:
-                drawn = draw_fitted_image(painter, image, rect, radius)
-            else:
-                drawn = rect.adjusted(rect.width() * 0.12, rect.height() * 0.12,
-                                      -rect.width() * 0.12, -rect.height() * 0.12)  # fmt: skip
-                shade = QColor(color)
-                shade.setAlpha(70)
-                placeholder = QPainterPath()
-                placeholder.addRoundedRect(drawn, radius, radius)
-                painter.fillPath(placeholder, shade)
-            # a thin edge in the cluster's colour: the clusters stay visible among photos
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.setPen(QPen(color, 2.0))
-            painter.drawRoundedRect(drawn.adjusted(-1, -1, 1, 1), radius + 1, radius + 1)
+            card, inner = self._card(i, side, dpr)
+            painter.drawPixmap(rect, card, QRectF(card.rect()))
             if self._selected[i] or self._marked[i] or i == self._hover:
+                w, h = rect.width(), rect.height()
+                drawn = QRectF(rect.left() + inner.left() * w, rect.top() + inner.top() * h,
+                               inner.width() * w, inner.height() * h)  # fmt: skip
                 ring = accent if self._selected[i] else QColor("#e15759")
                 if i == self._hover:
                     ring = self.palette().color(QPalette.ColorRole.Text)
+                painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.setPen(QPen(base, 5.0))
                 painter.drawRoundedRect(drawn.adjusted(-3, -3, 3, 3), radius + 3, radius + 3)
                 painter.setPen(QPen(ring, 2.6))
                 painter.drawRoundedRect(drawn.adjusted(-3, -3, 3, 3), radius + 3, radius + 3)
         painter.restore()
+
+    def _card(self, i: int, side: float, dpr: float) -> tuple[QPixmap, QRectF]:
+        """Photo ``i`` as drawn zoomed in: its thumbnail with rounded corners and an edge
+        in its cluster's colour (a placeholder until the thumbnail is loaded), made once per
+        size step and kept (a frame then costs one plain pixmap draw per photo); and where
+        in the card the picture is, as fractions of its side."""
+        path = self._paths[i]
+        image = self._thumbnail(path)
+        step = max(16, int(math.ceil(side * dpr / CARD_STEP)) * CARD_STEP)
+        key = (path, step, image is not None, int(self._cluster[i]))
+        cached = self._cards.get(key)
+        if cached is not None:
+            self._cards.move_to_end(key)
+            return cached
+        pixmap = QPixmap(step, step)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        color = cluster_color(int(self._cluster[i]))
+        edge = 2.0 * dpr
+        area = QRectF(0, 0, step, step).adjusted(edge, edge, -edge, -edge)
+        radius = max(3.0 * dpr, step * 0.06)
+        if image is not None:
+            drawn = draw_fitted_image(painter, image, area, radius)
+        else:
+            inset = step * 0.12
+            drawn = area.adjusted(inset, inset, -inset, -inset)
+            shade = QColor(color)
+            shade.setAlpha(70)
+            placeholder = QPainterPath()
+            placeholder.addRoundedRect(drawn, radius, radius)
+            painter.fillPath(placeholder, shade)
+        # a thin edge in the cluster's colour: the clusters stay visible among the photos
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(color, edge))
+        half = edge / 2
+        painter.drawRoundedRect(
+            drawn.adjusted(-half, -half, half, half), radius + half, radius + half
+        )
+        painter.end()
+        inner = QRectF(drawn.left() / step, drawn.top() / step, drawn.width() / step,
+                       drawn.height() / step)  # fmt: skip
+        self._cards[key] = (pixmap, inner)
+        while len(self._cards) > CARD_CACHE:
+            self._cards.popitem(last=False)
+        return pixmap, inner
 
     def _paint_lasso(self, painter: QPainter) -> None:
         if not self._lasso or len(self._lasso) < 2:
