@@ -618,7 +618,7 @@ class MapCanvas(QWidget):
             if cluster.id not in shown_clusters:
                 continue
             x, y = self._to_screen(np.array([[cluster.x, cluster.y]]))
-            text = f"{cluster.label} · {cluster.size:,}" if cluster.label else f"{cluster.size:,}"
+            text = cluster.label or f"{cluster.size:,}"  # the core's label names the size
             width = metrics.horizontalAdvance(text) + 18
             height = metrics.height() + 8
             rect = QRectF(float(x[0]) - width / 2, float(y[0]) - height / 2, width, height)

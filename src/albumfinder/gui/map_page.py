@@ -199,7 +199,6 @@ class MapPage(QWidget):
         layout.setSpacing(8)
         layout.addLayout(self.toolbar)
         layout.addWidget(self.splitter, 1)
-        layout.addWidget(self.selection_bar)
         layout.addLayout(self.status_row)
         self.show_empty()
 
@@ -274,9 +273,16 @@ class MapPage(QWidget):
         self.progress.setVisible(False)
         self.cancel_button = _tool(icons.icon("cancel"), "Cancel", "Stop laying out the map")
         self.cancel_button.setVisible(False)
-        self.status_row = QHBoxLayout()
+        # as tall as the selection's buttons: the map keeps its size when they show
+        row_height = max(
+            self.list_button.sizeHint().height(), self.selection_bar.sizeHint().height()
+        )
+        self.status_label.setFixedHeight(row_height)
+        self.selection_bar.setFixedHeight(row_height)
+        self.status_row = QHBoxLayout()  # the selection's bar takes the status's place
         self.status_row.setSpacing(8)
         self.status_row.addWidget(self.status_label, 1)
+        self.status_row.addWidget(self.selection_bar, 1)
         self.status_row.addWidget(self.progress)
         self.status_row.addWidget(self.cancel_button)
 
@@ -332,6 +338,7 @@ class MapPage(QWidget):
 
     def show_selection(self, count: int) -> None:
         self.selection_bar.setVisible(count > 0)
+        self.status_label.setVisible(count == 0)
         self.selection_label.setText(f"{count:,} photo{'s' if count != 1 else ''} selected")
         self.search_button.setToolTip(
             "Find the photos most like the first selected one"
@@ -438,6 +445,9 @@ class MapController(QObject):
         """Compute the map if the page is in view and the map is missing or out of date
         (not while indexing: the map is drawn once the index has settled)."""
         if not self._page_shown() or not self._stale or self.is_computing:
+            return
+        if self.engine.is_open and not self.engine.folders:  # nothing to lay out
+            self._say_why_empty([])
             return
         if not self.engine.is_open or self.engine.is_indexing:
             if self.result is None:

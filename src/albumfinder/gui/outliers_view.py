@@ -9,7 +9,15 @@ import os
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QPainter, QPainterPath, QPalette
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QPainter,
+    QPainterPath,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -91,7 +99,7 @@ class PhotoRowDelegate(QStyledItemDelegate):
         name = index.data(Qt.ItemDataRole.DisplayRole) or ""
         if rank:
             name = f"{rank}. {name}"
-        bold = option.font
+        bold = QFont(option.font)
         bold.setWeight(bold.Weight.DemiBold)
         painter.setFont(bold)
         painter.setPen(text)
