@@ -161,3 +161,19 @@ class FetchError(AlbumFinderError, OSError):
 
 class FetchCancelled(FetchError):
     """``should_stop`` asked the fetch to stop."""
+
+
+# -- safe actions (the system trash) --------------------------------------------------------
+class TrashError(AlbumFinderError):
+    """A move to the trash or a put back that cannot be done at all (not one photo of it)."""
+
+
+class NothingToPutBackError(TrashError):
+    """No move to the trash is left to put back (or the one named was put back already)."""
+
+
+class UnknownTrashActionError(TrashError, KeyError):
+    """No move to the trash has that id (a typo, or an action from another index)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
-from albumfinder import fetch, paths
+from albumfinder import fetch, paths, safe_trash
 from albumfinder.allocator import release_free_memory
 from albumfinder.atlas import outliers as odd_ones
 from albumfinder.atlas.jobs import JobCancelled as JobCancelled  # the faces name it
@@ -42,8 +42,10 @@ from albumfinder.report import (
     JobProgress,
     ModelRow,
     Outlier,
+    PutBack,
     SearchHit,
     Skipped,
+    TrashAction,
     merge_skipped,
 )
 from albumfinder.scan import (
@@ -505,3 +507,20 @@ class Library:
                 )
             roots += part
         return roots
+
+    # -- safe actions: the system trash, one undo step per action --------------------------
+    def trash(self, paths: Iterable[str | os.PathLike[str]]) -> TrashAction:
+        """Move album photos to the system trash (never a permanent delete) as one action
+        that :meth:`put_back` undoes; they leave the index at once. Those that cannot go
+        are left as they are, in ``refused`` with their reasons."""
+        return safe_trash.move_to_trash(self.store, paths)
+
+    def put_back(self, action_id: str | None = None) -> PutBack:
+        """Put the photos of a trash action back where they were, and in the index with
+        their vectors (nothing is embedded again); None: the last action not put back yet.
+        Raises :class:`NothingToPutBackError` or :class:`UnknownTrashActionError`."""
+        return safe_trash.put_back(self.store, action_id)
+
+    def trash_history(self, limit: int = 20) -> list[TrashAction]:
+        """The latest trash actions, newest first."""
+        return safe_trash.history(self.store, limit)

@@ -220,3 +220,34 @@ class Outlier:
     path: str
     score: float
     reason: str
+
+
+# -- safe actions: the system trash and putting back ---------------------------------------
+@dataclass(frozen=True)
+class TrashAction:
+    """One move to the system trash, one undo step (:meth:`Library.trash`). ``id`` is ""
+    when nothing was moved (then there is nothing to put back); ``refused``: the photos
+    left where they are, each with its reason (only known to the call that refused them)."""
+
+    id: str
+    when_ns: int
+    trashed: list[str]
+    refused: list[Skipped] = field(default_factory=list)
+    put_back_ns: int | None = None  # when it was put back (None: not yet)
+
+
+@dataclass(frozen=True)
+class PutBack:
+    """What :meth:`Library.put_back` did: the photos back at their place (and in the index),
+    and those it could not put back, each with its reason."""
+
+    action_id: str
+    restored: list[str]
+    refused: list[Skipped] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action_id,
+            "restored": self.restored,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.refused],
+        }

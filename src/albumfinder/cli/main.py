@@ -20,7 +20,7 @@ from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
 
-SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget")
+SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget", "put-back")
 #: each command's module (imported only when it runs) and function; "" is the seed form
 COMMANDS = {
     "": ("seed", "run_seed"),
@@ -30,6 +30,7 @@ COMMANDS = {
     "models": ("models", "run_models"),
     "status": ("status", "run_status"),
     "forget": ("status", "run_forget"),
+    "put-back": ("put_back", "run_put_back"),
 }
 MAX_TILE_SIZE = 1024  # a 21-tile picture at 1024 px is already 22,000 px wide
 #: the precisions the core knows (the registry's Precision enum: one list)
@@ -169,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="drop what one-off `-q … -d FOLDER` searches cached for photos outside the album",
     )
     p.add_argument("folder", help="photos under this folder (and in no album folder)")
+    _common_options(p)
+
+    p = sub.add_parser("put-back", help="undo a move to the trash: its photos go back in place")
+    p.add_argument("action", nargs="?", metavar="ACTION_ID", help="default: the last one")
     _common_options(p)
     _version_option(parser)
     return parser
