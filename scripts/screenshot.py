@@ -204,9 +204,16 @@ def shoot_map(dark: bool, home: Path, out: Path) -> None:
     wait_for(app, lambda: odd, 120, "the odd ones out")
     settle(app)
     canvas.fit()
-    hover = next((p.path for p in maps[-1].points if p.path.endswith("/".join(MAP_HOVER))),
-                 maps[-1].points[0].path)  # fmt: skip
-    at = canvas.position_of(hover)
+    # the pointer on the pile (zoomed out) or the photo of the MAP_HOVER category
+    piles = [(rect, canvas.paths[top[-1]]) for _id, rect, top in canvas.piles()]
+    wanted = [p for p in piles if f"/{MAP_HOVER[0]}/" in p[1]] or piles
+    if wanted:
+        rect, hover = wanted[0]
+        at = rect.center()
+    else:
+        hover = next((p.path for p in maps[-1].points if p.path.endswith("/".join(MAP_HOVER))),
+                     maps[-1].points[0].path)  # fmt: skip
+        at = canvas.position_of(hover)
     move = QMouseEvent(QMouseEvent.Type.MouseMove, at, canvas.mapToGlobal(at),
                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)  # fmt: skip

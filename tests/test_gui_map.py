@@ -25,6 +25,7 @@ from albumfinder.report import MapCluster, MapPoint
 
 from gui_support import index_folder
 from photo_factory import make_photo
+from trash_support import redirect_trash, trash_entries
 
 MAP_TIMEOUT_MS = 180_000
 
@@ -208,6 +209,13 @@ def test_hover_shows_the_photo_and_a_click_makes_it_the_query(qtbot, window, alb
     page, album_map = show_map(qtbot, window, holidays)
     canvas = page.canvas
     assert canvas.point_count() == 22 == len(album_map.points)
+    family = {str(p) for p in families["beach"]}
+    piles = [rect for _id, rect, on_top in canvas.piles() if canvas.paths[on_top[-1]] in family]
+    if piles:  # zoomed out, a tight family lies as a pile: a click on it zooms in on it
+        QTest.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=piles[0].center().toPoint())
+        assert canvas.zoom > 1.5
+        assert window.pages.currentWidget() is page  # a pile is opened, not searched
+    assert canvas.detail == Detail.THUMBNAILS
     # a photo of the family that is on top where it lies (look-alikes lie on each other)
     beach = next(str(p) for p in families["beach"]
                  if canvas.photo_at(canvas.position_of(str(p))) == str(p))  # fmt: skip
@@ -228,7 +236,7 @@ def test_hover_shows_the_photo_and_a_click_makes_it_the_query(qtbot, window, alb
     hits = result.args[0]
     assert window.pages.currentWidget() is window.search_page
     assert window.strip.count() == len(hits) > 0
-    family = {str(p) for p in families["beach"]} - {beach}
+    family -= {beach}
     shown = window.strip.paths()
     assert beach not in shown  # the query is never its own result...
     assert set(shown[:6]) == family  # ...its family comes first, before any other photo
@@ -290,7 +298,10 @@ def test_the_folder_filter_hides_the_other_folders(qtbot, window, album):
     assert canvas.shown_count() == 36
 
 
-def test_odd_ones_out_from_a_folder_menu_puts_the_stranger_first(qtbot, window, album):
+def test_odd_ones_out_from_a_folder_menu_puts_the_stranger_first(
+    qtbot, window, album, tmp_path, monkeypatch
+):
+    trash = redirect_trash(tmp_path, monkeypatch)
     holidays, _garden, _families, stranger = album
     index_folder(qtbot, window, holidays)
     panel = window.library_panel
@@ -309,4 +320,14 @@ def test_odd_ones_out_from_a_folder_menu_puts_the_stranger_first(qtbot, window, 
     assert view.lines()[0] == found[0][0].reason
     assert "Holidays" in view.title.text()
     assert view.open_button.isEnabled() and view.reveal_button.isEnabled()
-    assert view.trash_button.isVisible()
+
+    # Move to Trash: the safe trash (it can be put back), and off the list at once
+    assert view.trash_button.isVisible() and view.trash_button.isEnabled()
+    view.list.setCurrentRow(0)
+    actions = page.controller.trash
+    with qtbot.waitSignal(actions.trashed, timeout=30_000):
+        QTest.mouseClick(view.trash_button, Qt.MouseButton.LeftButton)
+    assert not stranger.exists()
+    assert list(trash_entries(trash)) == [stranger.name]
+    assert str(stranger) not in view.paths()
+    assert "moved to the trash" in view.note.text()

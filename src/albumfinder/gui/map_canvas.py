@@ -58,6 +58,9 @@ ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.5, 400.0  # relative to the whole map in view
 FIT_MARGIN_PX = 36
 HOVER_PX = 9  # how near the pointer a dot counts as hovered
+PILE_PX = 44.0  # a group smaller than this on screen is drawn as a pile of its photos
+PILE_CARD = 58.0  # a pile's photos, this wide
+PILE_TURNS = (-8.0, 6.0, 0.0)  # how the photos of a pile lie, bottom to top
 CARD_STEP = 16  # zoomed-in photos are drawn from cards made in steps of this many pixels
 CARD_CACHE = 2 * MAX_THUMBS  # cards kept: two zoom steps of what can be in view
 SETTLE_MS = 90  # a zoom or pan this long still is over: the dots are drawn anew
@@ -287,6 +290,9 @@ class MapCanvas(QWidget):
         self._selected = np.zeros(0, dtype=bool)
         self._marked = np.zeros(0, dtype=bool)
         self._clusters: list[MapCluster] = []
+        #: each group's centre and radius (layout units) and its photos, nearest the centre first
+        self._groups: dict[int, tuple[np.ndarray, float, np.ndarray]] = {}
+        self._spacing_cache: tuple[tuple, float] | None = None
         self._index: dict[str, int] = {}
         self._unit = 1.0  # the mean spacing of photos in layout units
         self._scale = 1.0  # pixels per layout unit
@@ -329,6 +335,7 @@ class MapCanvas(QWidget):
         self.hover_card.hide()
         self._loading.clear()
         self._measure_layout()
+        self._measure_groups()
         self.fit()
 
     def _measure_layout(self) -> None:
@@ -338,6 +345,17 @@ class MapCanvas(QWidget):
         span = self._xy.max(axis=0) - self._xy.min(axis=0)
         area = max(float(span[0]) * float(span[1]), 1e-12)
         self._unit = max(math.sqrt(area / len(self._xy)), 1e-9)
+
+    def _measure_groups(self) -> None:
+        self._groups = {}
+        for cluster in self._clusters:
+            members = np.flatnonzero(self._cluster == cluster.id)
+            if not len(members):
+                continue
+            centre = np.array([cluster.x, cluster.y], dtype=np.float64)
+            distance = np.hypot(*(self._xy[members] - centre).T)
+            radius = float(np.percentile(distance, 85)) if len(members) > 1 else 0.0
+            self._groups[cluster.id] = (centre, radius, members[np.argsort(distance)])
 
     @property
     def paths(self) -> list[str]:
@@ -478,8 +496,30 @@ class MapCanvas(QWidget):
         """The mean distance between photos on screen at this zoom."""
         return self._unit * self._scale
 
+    def view_spacing(self) -> float:
+        """The median distance on screen from each photo in view to its nearest neighbour
+        (0 when too many are in view for thumbnails): how big a thumbnail can be drawn
+        without hiding its neighbours."""
+        key = (self.width(), self.height(), self._scale, *self._center, self._shown.sum())
+        if self._spacing_cache is not None and self._spacing_cache[0] == key:
+            return self._spacing_cache[1]
+        visible = self._visible(0)
+        if len(visible) > MAX_THUMBS:
+            spacing = 0.0
+        elif len(visible) < 2:
+            spacing = float(max(self.width(), self.height()))
+        else:
+            x, y = self._to_screen(self._xy[visible])
+            apart = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+            np.fill_diagonal(apart, np.inf)
+            spacing = float(np.median(apart.min(axis=1)))
+        self._spacing_cache = (key, spacing)
+        return spacing
+
     def thumb_px(self) -> float:
-        return float(min(MAX_THUMB_PX, self.spacing_px * 0.92))
+        """A thumbnail's side: a little more than the photos' spacing (they may overlap as
+        prints on a table do), at most MAX_THUMB_PX."""
+        return float(min(MAX_THUMB_PX, self.view_spacing() * 1.15))
 
     def dot_radius(self) -> float:
         """A dot's radius in pixels: grows as the map is zoomed in."""
@@ -488,11 +528,7 @@ class MapCanvas(QWidget):
     @property
     def detail(self) -> Detail:
         """Dots, or thumbnails once few enough photos are in view and far enough apart."""
-        if self.thumb_px() < MIN_THUMB_PX:
-            return Detail.DOTS
-        if len(self._visible(0)) > MAX_THUMBS:
-            return Detail.DOTS
-        return Detail.THUMBNAILS
+        return Detail.THUMBNAILS if self.thumb_px() >= MIN_THUMB_PX else Detail.DOTS
 
     def _changed(self, view: bool = False) -> None:
         """Redraw. A zoom or a pan, while it goes on, moves the last full drawing of the dots
@@ -531,6 +567,7 @@ class MapCanvas(QWidget):
         else:
             self._paint_dots(painter, painter.device().devicePixelRatioF())
             self._paint_rings(painter)
+            self._paint_piles(painter)
             self._paint_cluster_labels(painter)
         self._paint_lasso(painter)
 
@@ -614,20 +651,113 @@ class MapCanvas(QWidget):
         metrics = QFontMetricsF(self._label_font())
         placed: list[tuple[QRectF, str]] = []
         shown_clusters = set(np.unique(self._cluster[self._shown]).tolist())
+        piles = {cid: rect for cid, rect, _members in self.piles()}
         for cluster in sorted(self._clusters, key=lambda c: -c.size):
-            if cluster.id not in shown_clusters:
+            if cluster.id not in shown_clusters or cluster.id not in self._groups:
                 continue
-            x, y = self._to_screen(np.array([[cluster.x, cluster.y]]))
+            centre, radius, _members = self._groups[cluster.id]
+            x, y = self._to_screen(centre[None, :])
             text = cluster.label or f"{cluster.size:,}"  # the core's label names the size
             width = metrics.horizontalAdvance(text) + 18
             height = metrics.height() + 8
-            rect = QRectF(float(x[0]) - width / 2, float(y[0]) - height / 2, width, height)
+            if cluster.id in piles:  # under its pile
+                top = piles[cluster.id].bottom() + 4
+            else:  # above its dots
+                top = float(y[0]) - radius * self._scale - self.dot_radius() - height - 4
+            rect = QRectF(float(x[0]) - width / 2, top, width, height)
             if not QRectF(self.rect()).contains(rect):
                 continue
             if any(rect.adjusted(-4, -3, 4, 3).intersects(other) for other, _ in placed):
                 continue
             placed.append((rect, text))
         return placed
+
+    def piles(self) -> list[tuple[int, QRectF, list[int]]]:
+        """The groups drawn as a pile of their photos (small on screen: zoomed out): each
+        one's id, where its pile lies and the photos on it (top one last)."""
+        if self.detail != Detail.DOTS:
+            return []
+        small = []
+        for cid, (centre, radius, members) in self._groups.items():
+            on_top = members[self._shown[members]][:3]
+            if radius * self._scale < PILE_PX and len(on_top):
+                small.append((cid, centre, on_top))
+        if not small:
+            return []
+        x, y = self._to_screen(np.array([centre for _cid, centre, _top in small]))
+        apart = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+        np.fill_diagonal(apart, np.inf)
+        # a pile is smaller where others are near (they overlap less), never below 60 %
+        sides = np.clip(apart.min(axis=1) * 0.8, PILE_CARD * 0.6, PILE_CARD)
+        view = QRectF(self.rect())
+        piles = []
+        for (cid, _centre, on_top), cx, cy, side in zip(small, x, y, sides, strict=True):
+            half = float(side) * 0.62  # room for the turned photos under the top one
+            rect = QRectF(float(cx) - half, float(cy) - half, 2 * half, 2 * half)
+            if view.intersects(rect):
+                piles.append((cid, rect, [int(i) for i in reversed(on_top)]))
+        piles.sort(key=lambda pile: len(self._groups[pile[0]][2]))  # the largest on top
+        return piles
+
+    def _pile_at(self, point: QPointF) -> tuple[int, int] | None:
+        """(group id, the photo on top) of the pile under ``point``."""
+        for cid, rect, members in reversed(self.piles()):
+            if rect.contains(point):
+                return cid, members[-1]
+        return None
+
+    def _paint_piles(self, painter: QPainter) -> None:
+        piles = self.piles()
+        if not piles:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        paper = QColor("#3a3b3f") if dark else QColor("white")
+        shadow = QColor(0, 0, 0, 110 if dark else 60)
+        for _cid, rect, members in piles:
+            turns = PILE_TURNS[-len(members) :]
+            side = rect.width() / 1.24
+            for i, turn in zip(members, turns, strict=True):
+                painter.save()
+                painter.translate(rect.center())
+                painter.rotate(turn)
+                card = QRectF(-side / 2, -side / 2, side, side)
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(shadow)
+                painter.drawRoundedRect(card.translated(0.8, 1.6), 5, 5)
+                painter.setBrush(paper)
+                painter.drawRoundedRect(card, 5, 5)
+                inner = card.adjusted(3, 3, -3, -3)
+                image = self._thumbnail(self._paths[i])
+                if image is not None:
+                    draw_fitted_image(painter, image, inner, 3)
+                else:
+                    shade = cluster_color(int(self._cluster[i]))
+                    shade.setAlpha(90)
+                    painter.setBrush(shade)
+                    painter.drawRoundedRect(inner, 3, 3)
+                if i == self._hover:
+                    painter.setBrush(Qt.BrushStyle.NoBrush)
+                    painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2.4))
+                    painter.drawRoundedRect(card.adjusted(-1.5, -1.5, 1.5, 1.5), 6, 6)
+                painter.restore()
+        painter.restore()
+
+    def zoom_to_group(self, cid: int) -> None:
+        """Zoom in on group ``cid`` until its photos show as thumbnails (or as far as the
+        map zooms)."""
+        if cid not in self._groups:
+            return
+        centre, radius, _members = self._groups[cid]
+        self._center = centre.copy()
+        side = min(self.width(), self.height())
+        wanted = 0.3 * side / max(radius, 1e-9)
+        self._scale = float(min(wanted, MAX_ZOOM * self._fit_scale))
+        while self.detail != Detail.THUMBNAILS and self._scale < MAX_ZOOM * self._fit_scale:
+            self._scale = min(self._scale * ZOOM_STEP, MAX_ZOOM * self._fit_scale)
+        self._changed(view=True)
 
     def _label_font(self):
         font = self.font()
@@ -787,6 +917,9 @@ class MapCanvas(QWidget):
                 if rect.contains(point):  # the one drawn last is on top
                     return i
             return -1
+        pile = self._pile_at(point)
+        if pile is not None:
+            return pile[1]
         reach = max(HOVER_PX, self.dot_radius() + 3)
         visible = self._visible(reach)
         if not len(visible):
@@ -880,6 +1013,11 @@ class MapCanvas(QWidget):
             self._select_in(lasso)
             return
         if dragged:
+            self._set_hover(self._index_at(point), point)
+            return
+        pile = self._pile_at(point)
+        if pile is not None:  # a pile: open it (zoom in on its group)
+            self.zoom_to_group(pile[0])
             self._set_hover(self._index_at(point), point)
             return
         i = self._index_at(point)

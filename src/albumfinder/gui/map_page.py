@@ -40,13 +40,14 @@ from albumfinder.gui.map_canvas import MapCanvas
 from albumfinder.gui.outliers_view import PhotoListView
 from albumfinder.gui.plain_text import PLAIN
 from albumfinder.gui.thumbnails import ThumbnailLoader
+from albumfinder.gui.trash_actions import TrashActions
 from albumfinder.library import Library
 from albumfinder.report import IndexReport, JobProgress
 
 if TYPE_CHECKING:
     from albumfinder.gui.main_window import MainWindow
     from albumfinder.gui.workers import Task
-    from albumfinder.report import AlbumMap, Outlier
+    from albumfinder.report import AlbumMap, Outlier, PutBack, TrashAction
 
 ALL_FOLDERS = ""  # the folder filter's "All folders" row
 OUTLIERS_SHOWN = 20
@@ -377,6 +378,9 @@ class MapController(QObject):
         self._task: Task[MapResult] | None = None
         self._stale = True  # no map yet, or the album changed since it was drawn
         self._outliers_id = 0
+        self._gone: set[str] = set()  # moved to the trash since the map was drawn
+        self.trash = TrashActions.for_window(window)  # the window's one (its Ctrl+Z)
+        page.list_view.set_trash_available(True)
         self._connect()
 
     def _connect(self) -> None:
@@ -400,6 +404,9 @@ class MapController(QObject):
         lv.revealRequested.connect(self.window.reveal_result)
         lv.similarRequested.connect(self.query)
         lv.closeRequested.connect(self.close_list)
+        lv.trashRequested.connect(lambda paths: self.trash.trash(paths, "photos", "photo"))
+        self.trash.trashed.connect(self._trashed)
+        self.trash.putBack.connect(self._put_back)
         engine.opened.connect(lambda _opened: self._maybe_compute())
         engine.indexFinished.connect(self._index_finished)
         engine.indexingChanged.connect(lambda running: None if running else self._maybe_compute())
@@ -499,6 +506,7 @@ class MapController(QObject):
         self._task = None
         self.page.show_busy(False)
         self.result = result
+        self._gone.clear()  # laid out from the index as it is now
         album_map = result.album_map
         if not album_map.points:
             self.page.show_empty(
@@ -547,6 +555,10 @@ class MapController(QObject):
         if folder and mask is None:  # a folder added after the map was drawn
             paths = self.page.canvas.paths
             mask = folder_masks(paths, [folder])[folder]
+        if self._gone:
+            paths = self.page.canvas.paths
+            kept = np.array([p not in self._gone for p in paths], dtype=bool)
+            mask = kept if mask is None else mask & kept
         self.page.canvas.set_shown(mask)
         self.page.show_selection(len(self.page.canvas.selected_paths()))
         self.page.status_label.setText(self._describe())
@@ -631,6 +643,25 @@ class MapController(QObject):
         )
         self.page.canvas.set_marked([o.path for o in found])
         self.outliersReady.emit(found)
+
+    def _trashed(self, action: TrashAction) -> None:
+        """Photos went to the trash (from here or another page): off the list and the map
+        at once; the map is laid out again without them when next shown."""
+        if not action.trashed:
+            return
+        self._gone.update(action.trashed)
+        self.page.list_view.remove_paths(action.trashed)
+        count = len(action.trashed)
+        what, them = ("1 photo", "it") if count == 1 else (f"{count:,} photos", "them")
+        self.page.list_view.set_note(f"{what} moved to the trash (Ctrl+Z puts {them} back).")
+        self._apply_filter()
+        self._stale = True
+
+    def _put_back(self, done: PutBack) -> None:
+        if done.restored:
+            self._gone.difference_update(done.restored)
+            self._apply_filter()
+            self._stale = True
 
     def _outliers_failed(self, ask: int, exc: BaseException) -> None:
         if ask == self._outliers_id:
