@@ -73,7 +73,7 @@ MAP_ALBUM = {
     "Home": ["chandelier", "electric_guitar", "grand_piano", "laptop", "pizza", "watch"],
     "Garden": ["bonsai", "lotus", "sunflower"],
 }  # fmt: skip
-MAP_HOVER = ("flamingo", "image_0003.jpg")  # the photo the pointer rests on
+MAP_HOVER = ("ketch", "image_0001.jpg")  # the group the pointer rests on
 MAP_ODD_FOLDER = "Garden"  # the folder whose odd ones out are listed
 
 
@@ -163,7 +163,7 @@ def settle(app, seconds: float = 0.4) -> None:
         time.sleep(0.02)
 
 
-def shoot_map(dark: bool, home: Path, out: Path) -> None:
+def shoot_map(dark: bool, home: Path, out: Path, size: tuple[int, int] = (1280, 800)) -> None:
     """The Map page of the sample album: the whole map, the pointer on a photo (its
     preview), and the odd ones out of one folder beside it."""
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -182,8 +182,10 @@ def shoot_map(dark: bool, home: Path, out: Path) -> None:
     folders = make_map_album(home / "Pictures-map")
     library = open_library()
     window = MainWindow(library)
-    window.resize(1280, 800)
+    window.resize(*size)  # "min": the window's minimum size
     window.show()
+    if size == (0, 0):
+        window.resize(window.minimumSizeHint())
     wait_for(app, lambda: window.engine.is_open, 60, "the index to open")
     finished: list = []
     window.engine.indexFinished.connect(finished.append)
@@ -218,7 +220,8 @@ def shoot_map(dark: bool, home: Path, out: Path) -> None:
                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
                        Qt.KeyboardModifier.NoModifier)  # fmt: skip
     QApplication.sendEvent(canvas, move)
-    wait_for(app, lambda: canvas.hovered_path == hover, 10, "the hover")
+    wait_for(app, lambda: bool(canvas.hovered_path), 10, "the hover")
+    hover = canvas.hovered_path  # (another pile may lie on top of the one aimed at)
     wait_for(app, lambda: window.thumbnails.cached(hover, PREVIEW) is not None, 30, "preview")
     lv = page.list_view
     wait_for(app, lambda: all(window.thumbnails.cached(p, 72) is not None for p in lv.paths()),
@@ -341,14 +344,21 @@ def main() -> int:
     parser.add_argument("--home", type=Path)
     parser.add_argument("--page", choices=["search", "map"], default="search")
     parser.add_argument("--out", type=Path, help="where to save it (default: docs/)")
+    parser.add_argument("--size", help="the Map page's window size: WxH, or min")
     args = parser.parse_args()
     docs = ROOT / "docs"
     if args.dark or args.light:
         home = args.home or Path(tempfile.mkdtemp(prefix="albumfinder-shot-"))
         stem = "screenshot-map" if args.page == "map" else "screenshot"
         name = f"{stem}-dark.png" if args.dark else f"{stem}.png"
-        take = shoot_map if args.page == "map" else shoot
-        take(args.dark, home, (args.out or docs) / name)
+        if args.page == "map":
+            size = (0, 0) if args.size == "min" else (1280, 800)
+            if args.size and args.size != "min":
+                width, height = args.size.lower().split("x")
+                size = (int(width), int(height))
+            shoot_map(args.dark, home, (args.out or docs) / name, size)
+        else:
+            shoot(args.dark, home, (args.out or docs) / name)
         return 0
     with tempfile.TemporaryDirectory(prefix="albumfinder-shot-") as tmp:
         for flag in ("--light", "--dark"):  # one process each: a palette is set at start

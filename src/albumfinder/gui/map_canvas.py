@@ -229,11 +229,18 @@ class HoverCard(QFrame):
         self._image: QImage | None = None
         self.hide()
 
-    def show_photo(self, path: str, image: QImage | None) -> None:
+    def show_photo(self, path: str, image: QImage | None, room: QSize | None = None) -> None:
+        """Show ``path`` (``room``: the map's size; the card takes at most half of it)."""
         self.path = path
+        side = PREVIEW
+        if room is not None:
+            side = int(max(120, min(PREVIEW, room.width() * 0.45, room.height() * 0.5 / 0.75)))
+        self.picture.setFixedSize(side, int(side * 0.75))
+        for label in (self.name_label, self.path_label):
+            label.setFixedWidth(side)
         self.name_label.setText(os.path.basename(path))
         metrics = self.path_label.fontMetrics()
-        self.path_label.setText(metrics.elidedText(path, Qt.TextElideMode.ElideMiddle, PREVIEW))
+        self.path_label.setText(metrics.elidedText(path, Qt.TextElideMode.ElideMiddle, side))
         self.set_image(image)
         self.adjustSize()
 
@@ -276,7 +283,7 @@ class MapCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleName("Album map")
-        self.setMinimumSize(240, 200)
+        self.setMinimumSize(150, 200)
         self.grabGesture(Qt.GestureType.PinchGesture)
         self.lasso_mode = False
         #: move the last drawing while zooming or panning (off: every frame drawn in full)
@@ -944,7 +951,7 @@ class MapCanvas(QWidget):
             self.unsetCursor()
         else:
             path = self._paths[i]
-            self.hover_card.show_photo(path, self.thumbnails.request(path, PREVIEW))
+            self.hover_card.show_photo(path, self.thumbnails.request(path, PREVIEW), self.size())
             self._place_card(point)
             self.hover_card.show()
             self.hover_card.raise_()

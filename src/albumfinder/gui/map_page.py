@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
+    QToolBar,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -116,6 +118,7 @@ class EmptyState(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.35)
         self.title.setFont(font)
         self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setWordWrap(True)
         self.text = QLabel()
         self.text.setObjectName("mapEmptyText")
         self.text.setWordWrap(True)
@@ -138,7 +141,7 @@ class EmptyState(QWidget):
         column.addLayout(buttons)
         column.addStretch(2)
         layout = QHBoxLayout(self)  # the column as wide as its text, in the middle
-        layout.setContentsMargins(24, 24, 24, 24)
+        layout.setContentsMargins(8, 24, 8, 24)
         layout.addStretch(1)
         layout.addLayout(column, 6)
         layout.addStretch(1)
@@ -170,7 +173,7 @@ class MapPage(QWidget):
         self.canvas = MapCanvas(thumbnails)
         self.empty = EmptyState()
         self.list_view = PhotoListView(thumbnails)
-        self.list_view.setMinimumWidth(300)
+        self.list_view.setMinimumWidth(230)
         self.list_view.setVisible(False)
         self._build_toolbar()
         self._build_selection_bar()
@@ -198,7 +201,7 @@ class MapPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 14, 10)
         layout.setSpacing(8)
-        layout.addLayout(self.toolbar)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(self.status_row)
         self.show_empty()
@@ -212,7 +215,7 @@ class MapPage(QWidget):
         self.folder_combo.setToolTip("Show the photos of one album folder only")
         self.folder_combo.setAccessibleName("Folder shown on the map")
         self.folder_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.folder_combo.setMinimumContentsLength(12)
+        self.folder_combo.setMinimumContentsLength(9)
         self.folder_combo.setMaximumWidth(260)
         self.folder_combo.addItem("All folders", ALL_FOLDERS)
         self.odd_button = _tool(
@@ -229,19 +232,23 @@ class MapPage(QWidget):
         )
         self.zoom_in_button = _tool(map_icon("zoom-in"), "Zoom In", "Zoom in (+)", with_text=False)
         self.fit_button = _tool(map_icon("zoom-fit"), "Fit", "The whole map (0)", with_text=False)
-        folder_label = QLabel("Show")
+        folder_label = QLabel("Show ")
         folder_label.setBuddy(self.folder_combo)
-        self.toolbar = QHBoxLayout()
-        self.toolbar.setSpacing(4)
+        # a tool bar: when the window is narrow, what does not fit goes to its » menu
+        self.toolbar = QToolBar("Map")
+        self.toolbar.setObjectName("mapToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.setIconSize(QSize(18, 18))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toolbar.addWidget(folder_label)
         self.toolbar.addWidget(self.folder_combo)
-        self.toolbar.addSpacing(6)
         self.toolbar.addWidget(self.odd_button)
         self.toolbar.addWidget(self.lasso_button)
-        self.toolbar.addStretch(1)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.toolbar.addWidget(spacer)
         for button in (self.zoom_out_button, self.zoom_in_button, self.fit_button):
             self.toolbar.addWidget(button)
-        self.toolbar.addSpacing(6)
         self.toolbar.addWidget(self.refresh_button)
 
     def _build_selection_bar(self) -> None:

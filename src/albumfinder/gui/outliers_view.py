@@ -53,7 +53,7 @@ class PhotoRowDelegate(QStyledItemDelegate):
     """A row: the thumbnail, the file name in bold and the line (two lines, wrapped)."""
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
-        return QSize(240, ROW_HEIGHT)
+        return QSize(120, ROW_HEIGHT)  # as wide as the list (it never scrolls sideways)
 
     def paint(
         self,
@@ -114,9 +114,32 @@ class PhotoRowDelegate(QStyledItemDelegate):
         faint.setAlpha(175)
         painter.setPen(faint)
         line = index.data(LINE_ROLE) or ""
-        area = QRectF(left, top + line_height + 4, width, square.bottom() - top - line_height - 4)
-        painter.drawText(area, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, line)
+        room = int((square.bottom() - top - line_height - 4) // line_height)
+        y = top + line_height + 4
+        for text in wrapped(line, metrics, int(width), max(1, room)):
+            painter.drawText(
+                QRectF(left, y, width, line_height),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
+            y += line_height
         painter.restore()
+
+
+def wrapped(text: str, metrics, width: int, lines: int) -> list[str]:
+    """``text`` in at most ``lines`` lines of ``width`` pixels, broken between words; the
+    last line ends in "…" when the text goes on."""
+    out: list[str] = []
+    words = text.split()
+    while words and len(out) < lines:
+        line = words.pop(0)
+        while words and metrics.horizontalAdvance(f"{line} {words[0]}") <= width:
+            line = f"{line} {words.pop(0)}"
+        if len(out) == lines - 1 and words:  # the last line: the rest, shortened
+            line = " ".join([line, *words])
+            words = []
+        out.append(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width))
+    return out
 
 
 def _button(icon_name: str, text: str, tip: str) -> QPushButton:
@@ -162,6 +185,7 @@ class PhotoListView(QWidget):
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.list.setMouseTracking(True)
         self.list.setUniformItemSizes(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemDoubleClicked.connect(
@@ -186,13 +210,15 @@ class PhotoListView(QWidget):
         header.setSpacing(4)
         header.addWidget(self.title, 1)
         header.addWidget(self.close_button)
-        buttons = QHBoxLayout()
+        buttons = QHBoxLayout()  # two rows: they fit a narrow list
         buttons.setSpacing(6)
-        for button in (self.open_button, self.reveal_button, self.similar_button):
+        for button in (self.open_button, self.reveal_button):
             button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             buttons.addWidget(button)
         buttons.addStretch(1)
         trash_row = QHBoxLayout()
+        trash_row.setSpacing(6)
+        trash_row.addWidget(self.similar_button)
         trash_row.addStretch(1)
         trash_row.addWidget(self.trash_button)
         layout = QVBoxLayout(self)
@@ -229,7 +255,7 @@ class PhotoListView(QWidget):
             item.setData(LINE_ROLE, line)
             item.setData(RANK_ROLE, rank if ranked else None)
             item.setToolTip(tooltip(f"{path}\n{line}" if line else path))
-            item.setSizeHint(QSize(240, ROW_HEIGHT))
+            item.setSizeHint(QSize(120, ROW_HEIGHT))
             image = self.thumbnails.request(path, THUMB)
             if image is not None:
                 item.setData(IMAGE_ROLE, image)
