@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent, QWheelEvent
+from PySide6.QtGui import QMouseEvent, QNativeGestureEvent, QPointingDevice, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -177,6 +177,29 @@ def test_wheel_and_keys_zoom_from_dots_to_thumbnails_and_back(qtbot):
     assert canvas.zoom == pytest.approx(1.0)
 
 
+def test_a_pinch_on_a_touchpad_zooms_about_the_fingers(qtbot):
+    points, clusters = synthetic_points(500)
+    canvas = MapCanvas(ThumbnailLoader(Pools()))
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 600)
+    canvas.show()
+    canvas.set_points(points, clusters)
+    at = canvas.position_of(points[0].path)
+    pinch = QNativeGestureEvent(
+        Qt.NativeGestureType.ZoomNativeGesture,
+        QPointingDevice.primaryPointingDevice(),
+        2,
+        at,
+        at,
+        QPointF(canvas.mapToGlobal(at)),
+        0.5,  # fingers half as far apart again
+        QPointF(0, 0),
+    )
+    QApplication.sendEvent(canvas, pinch)
+    assert canvas.zoom == pytest.approx(1.5)
+    assert abs(canvas.position_of(points[0].path).x() - at.x()) < 1.0
+
+
 def test_a_drag_pans_the_map_and_is_not_a_click(qtbot):
     points, clusters = synthetic_points(500)
     canvas = MapCanvas(ThumbnailLoader(Pools()))
@@ -331,3 +354,16 @@ def test_odd_ones_out_from_a_folder_menu_puts_the_stranger_first(
     assert list(trash_entries(trash)) == [stranger.name]
     assert str(stranger) not in view.paths()
     assert "moved to the trash" in view.note.text()
+
+
+def test_the_map_is_drawn_again_when_indexing_changed_the_album(qtbot, window, album):
+    holidays, garden, families, _stranger = album
+    page, first = show_map(qtbot, window, holidays)
+    assert len(first.points) == 22
+    maps = []
+    page.controller.mapReady.connect(maps.append)
+    index_folder(qtbot, window, garden)  # the page is in view: drawn again once indexed
+    qtbot.waitUntil(lambda: bool(maps), timeout=MAP_TIMEOUT_MS)
+    assert page.canvas.point_count() == 36
+    assert {str(p) for p in families["roses"]} <= {p.path for p in maps[-1].points}
+    assert page.folder_combo.count() == 3  # All folders, and the two
