@@ -73,7 +73,7 @@ MAP_ALBUM = {
     "Home": ["chandelier", "electric_guitar", "grand_piano", "laptop", "pizza", "watch"],
     "Garden": ["bonsai", "lotus", "sunflower"],
 }  # fmt: skip
-MAP_HOVER = ("ketch", "image_0001.jpg")  # the group the pointer rests on
+MAP_HOVER = ("Motorbikes", "image_0001.jpg")  # the group the pointer rests on
 MAP_ODD_FOLDER = "Garden"  # the folder whose odd ones out are listed
 
 
