@@ -14,7 +14,6 @@ while moving, and a settled frame well under 100 ms. Run:
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import statistics
 import sys
@@ -30,6 +29,7 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsScene, QGraphicsView
 
 from albumfinder.gui.map_canvas import CLUSTER_COLORS, THUMB, Detail, MapCanvas
+from albumfinder.gui.none_guard import keep_none_alive
 from albumfinder.gui.thumbnails import ThumbnailLoader
 from albumfinder.gui.workers import Pools
 from albumfinder.report import MapCluster, MapPoint
@@ -100,14 +100,6 @@ def our_frames(app, canvas: MapCanvas, zoom: float, repeat: int) -> tuple[int, s
     return visible, str(canvas.detail), full_ms, moving_ms
 
 
-def _setters_return_none_safely() -> None:
-    """PySide6 6.12 on Python 3.11: QGraphicsItem's setters (setPos, setBrush, setPen) hand
-    back None without a reference, so 50k calls would free None and crash the interpreter
-    (measured: the count of None drops by one a call). Give each such call its reference
-    back. Only the baseline needs it; the map canvas makes no per-photo Qt calls."""
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
-
-
 def naive_view(points) -> tuple[QGraphicsScene, QGraphicsView, list]:
     scene = QGraphicsScene()
     brushes = [QBrush(QColor(c)) for c in CLUSTER_COLORS]
@@ -115,9 +107,7 @@ def naive_view(points) -> tuple[QGraphicsScene, QGraphicsView, list]:
     for p in points:
         item = QGraphicsEllipseItem(p.x - 0.004, p.y - 0.004, 0.008, 0.008)
         item.setBrush(brushes[p.cluster % len(brushes)])
-        _setters_return_none_safely()
         item.setPen(Qt.PenStyle.NoPen)
-        _setters_return_none_safely()
         scene.addItem(item)
         items.append(item)
     view = QGraphicsView(scene)
@@ -163,6 +153,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    keep_none_alive()  # 50k QGraphicsItem setters would free None otherwise (none_guard.py)
     points, clusters = synthetic_map(args.photos)
     canvas = MapCanvas(ThumbnailLoader(Pools()))
     canvas.resize(WIDTH, HEIGHT)

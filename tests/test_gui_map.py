@@ -8,6 +8,8 @@ by the test: tight families of look-alikes (crops and tints of one picture) plus
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +149,36 @@ def synthetic_points(n: int, groups: int = 8, seed: int = 3):
 
 
 # -- the canvas alone ----------------------------------------------------------------------
+def test_painting_the_map_for_long_cannot_free_none():
+    """PySide6 6.12 under CPython 3.11 drops a reference to None on every void Qt call; the
+    map makes thousands a frame, so the process aborted ("deallocating None") after a few
+    dozen frames. In a child process: 300 frames of piles, labels and rings."""
+    code = (
+        "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from PySide6.QtGui import QImage, QPainter\n"
+        "app = QApplication([])\n"
+        "from albumfinder.gui.map_canvas import MapCanvas\n"
+        "from albumfinder.gui.thumbnails import ThumbnailLoader\n"
+        "from albumfinder.gui.workers import Pools\n"
+        "from test_gui_map import synthetic_points\n"
+        "canvas = MapCanvas(ThumbnailLoader(Pools()))\n"
+        "canvas.resize(800, 600)\n"
+        "canvas.set_points(*synthetic_points(2000, groups=30))\n"
+        "image = QImage(800, 600, QImage.Format.Format_ARGB32_Premultiplied)\n"
+        "for _ in range(300):\n"
+        "    painter = QPainter(image); canvas.paint_map(painter); painter.end()\n"
+        "print('painted', len(canvas.piles()))\n"
+    )
+    tests = Path(__file__).resolve().parent
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tests), *sys.path]))
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("painted") and int(done.stdout.split()[1]) > 0
+
+
 def test_wheel_and_keys_zoom_from_dots_to_thumbnails_and_back(qtbot):
     points, clusters = synthetic_points(3000)
     canvas = MapCanvas(ThumbnailLoader(Pools()))

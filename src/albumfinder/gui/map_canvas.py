@@ -41,12 +41,15 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
 
 from albumfinder.gui.elided_label import ElidedLabel
+from albumfinder.gui.none_guard import keep_none_alive
 from albumfinder.gui.painting import draw_fitted_image
 from albumfinder.gui.plain_text import PLAIN
 from albumfinder.gui.thumbnails import ThumbnailLoader
 
 if TYPE_CHECKING:
     from albumfinder.report import MapCluster, MapPoint
+
+keep_none_alive()  # the map paints thousands of Qt calls a frame: see gui/none_guard.py
 
 THUMB = 128  # the size thumbnails are asked for (drawn at up to MAX_THUMB_PX)
 PREVIEW = 220  # the hover card's picture
