@@ -723,37 +723,65 @@ class MapCanvas(QWidget):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        dpr = painter.device().devicePixelRatioF()
+        accent = self.palette().color(QPalette.ColorRole.Highlight)
+        for _cid, rect, members in piles:
+            pixmap = self._pile_pixmap(members, rect.width(), dpr)
+            painter.drawPixmap(rect, pixmap, QRectF(pixmap.rect()))
+            if self._hover == members[-1]:  # the photo on top is the one hovered
+                side = rect.width() / 1.24
+                card = QRectF(0, 0, side, side)
+                card.moveCenter(rect.center())
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(QPen(accent, 2.4))
+                painter.drawRoundedRect(card.adjusted(-1.5, -1.5, 1.5, 1.5), 6, 6)
+        painter.restore()
+
+    def _pile_pixmap(self, members: list[int], width: float, dpr: float) -> QPixmap:
+        """A pile drawn once (rotated, shadowed photos are dear to draw: hundreds of them a
+        frame would not be smooth) and kept until its photos' thumbnails change."""
+        images = [self._thumbnail(self._paths[i]) for i in members]
+        step = max(16, int(math.ceil(width * dpr / CARD_STEP)) * CARD_STEP)
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        key = ("pile", tuple(members), step, tuple(im is not None for im in images), dark)
+        cached = self._cards.get(key)
+        if cached is not None:
+            self._cards.move_to_end(key)
+            return cached[0]
+        pixmap = QPixmap(step, step)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         paper = QColor("#3a3b3f") if dark else QColor("white")
         shadow = QColor(0, 0, 0, 110 if dark else 60)
-        for _cid, rect, members in piles:
-            turns = PILE_TURNS[-len(members) :]
-            side = rect.width() / 1.24
-            for i, turn in zip(members, turns, strict=True):
-                painter.save()
-                painter.translate(rect.center())
-                painter.rotate(turn)
-                card = QRectF(-side / 2, -side / 2, side, side)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(shadow)
-                painter.drawRoundedRect(card.translated(0.8, 1.6), 5, 5)
-                painter.setBrush(paper)
-                painter.drawRoundedRect(card, 5, 5)
-                inner = card.adjusted(3, 3, -3, -3)
-                image = self._thumbnail(self._paths[i])
-                if image is not None:
-                    draw_fitted_image(painter, image, inner, 3)
-                else:
-                    shade = cluster_color(int(self._cluster[i]))
-                    shade.setAlpha(90)
-                    painter.setBrush(shade)
-                    painter.drawRoundedRect(inner, 3, 3)
-                if i == self._hover:
-                    painter.setBrush(Qt.BrushStyle.NoBrush)
-                    painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Highlight), 2.4))
-                    painter.drawRoundedRect(card.adjusted(-1.5, -1.5, 1.5, 1.5), 6, 6)
-                painter.restore()
-        painter.restore()
+        side = step / 1.24
+        radius = 5 * dpr
+        turns = PILE_TURNS[-len(members) :]
+        for i, image, turn in zip(members, images, turns, strict=True):
+            painter.save()
+            painter.translate(step / 2, step / 2)
+            painter.rotate(turn)
+            card = QRectF(-side / 2, -side / 2, side, side)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(shadow)
+            painter.drawRoundedRect(card.translated(0.8 * dpr, 1.6 * dpr), radius, radius)
+            painter.setBrush(paper)
+            painter.drawRoundedRect(card, radius, radius)
+            inner = card.adjusted(3 * dpr, 3 * dpr, -3 * dpr, -3 * dpr)
+            if image is not None:
+                draw_fitted_image(painter, image, inner, 3 * dpr)
+            else:
+                shade = cluster_color(int(self._cluster[i]))
+                shade.setAlpha(90)
+                painter.setBrush(shade)
+                painter.drawRoundedRect(inner, 3 * dpr, 3 * dpr)
+            painter.restore()
+        painter.end()
+        self._cards[key] = (pixmap, QRectF())
+        while len(self._cards) > CARD_CACHE:
+            self._cards.popitem(last=False)
+        return pixmap
 
     def zoom_to_group(self, cid: int) -> None:
         """Zoom in on group ``cid`` until its photos show as thumbnails (or as far as the
