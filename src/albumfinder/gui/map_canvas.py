@@ -671,15 +671,19 @@ class MapCanvas(QWidget):
             width = metrics.horizontalAdvance(text) + 18
             height = metrics.height() + 8
             if cluster.id in piles:  # under its pile
-                top = piles[cluster.id].bottom() + 4
-            else:  # above its dots
-                top = float(y[0]) - radius * self._scale - self.dot_radius() - height - 4
-            rect = QRectF(float(x[0]) - width / 2, top, width, height)
-            if not QRectF(self.rect()).contains(rect):
-                continue
-            if any(rect.adjusted(-4, -3, 4, 3).intersects(other) for other, _ in placed):
-                continue
-            placed.append((rect, text))
+                tops = [piles[cluster.id].bottom() + 4]
+            else:  # above its dots, else below them, else on them
+                reach = radius * self._scale + self.dot_radius() + 4
+                tops = [float(y[0]) - reach - height, float(y[0]) + reach,
+                        float(y[0]) - height / 2]  # fmt: skip
+            view = QRectF(self.rect())
+            for top in tops:
+                rect = QRectF(float(x[0]) - width / 2, top, width, height)
+                if view.contains(rect) and not any(
+                    rect.adjusted(-4, -3, 4, 3).intersects(other) for other, _ in placed
+                ):
+                    placed.append((rect, text))
+                    break
         return placed
 
     def piles(self) -> list[tuple[int, QRectF, list[int]]]:
