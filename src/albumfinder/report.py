@@ -180,8 +180,9 @@ class JobProgress:
 # -- the album map and the photos that do not belong (atlas) ----------------------------------
 @dataclass(frozen=True)
 class MapPoint:
-    """One photo on the album map: ``x``, ``y`` in [-1, 1] (the whole album's layout, so a
-    folder's map shows its photos where they sit on the album's), ``cluster`` its group."""
+    """One photo on the album map: ``x``, ``y`` in [-1, 1] (the frame of the whole album's
+    last full layout, so a folder's map shows its photos where they sit on the album's;
+    photos placed into it since may lie a little outside), ``cluster`` its group."""
 
     path: str
     x: float

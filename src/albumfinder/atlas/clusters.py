@@ -47,7 +47,8 @@ def join_nearest(new_xy: np.ndarray, xy: np.ndarray, clusters: np.ndarray) -> np
         return np.zeros(0, dtype=np.int64)
     if not len(xy):
         return np.zeros(len(new_xy), dtype=np.int64)
-    return np.asarray(clusters, dtype=np.int64)[_nearest_2d(new_xy, xy)]
+    joined: np.ndarray = np.asarray(clusters, dtype=np.int64)[_nearest_2d(new_xy, xy)]
+    return joined
 
 
 def _nearest_2d(queries: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -61,7 +62,8 @@ def _by_size(labels: np.ndarray) -> np.ndarray:
     order = ids[np.argsort(-counts, kind="stable")]
     renumber = np.zeros(int(ids.max()) + 1, dtype=np.int64)
     renumber[order] = np.arange(len(order))
-    return renumber[labels]
+    renumbered: np.ndarray = renumber[labels]
+    return renumbered
 
 
 def folder_name(path: str) -> str:
@@ -74,11 +76,15 @@ def describe_clusters(
 ) -> list[MapCluster]:
     """Each group among these points: size, centre (the median point, which lies inside
     the group even when it is curved) and label, largest first."""
-    out = []
-    for cluster in np.unique(clusters):
-        members = np.flatnonzero(clusters == cluster)
+    out: list[MapCluster] = []
+    if not len(clusters):
+        return out
+    order = np.argsort(clusters, kind="stable")  # each group's members, in one pass
+    starts = np.flatnonzero(np.diff(clusters[order], prepend=-1))
+    for members in np.split(order, starts[1:]):
+        cluster = clusters[members[0]]
         centre = np.median(xy[members], axis=0)
-        names = Counter(folder_name(paths[i]) for i in members)
+        names = Counter(folder_name(paths[int(i)]) for i in members)
         out.append(
             MapCluster(
                 id=int(cluster),

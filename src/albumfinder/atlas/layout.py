@@ -21,12 +21,15 @@ from albumfinder.atlas.neighbours import nearest
 METHOD = "openTSNE"
 #: bumped whenever the layout's parameters change: a layout cached by another version is
 #: recomputed rather than extended with points placed by different rules
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 EARLY_ITERATIONS = 250  # openTSNE's default early exaggeration phase
 ITERATIONS = 500  # openTSNE's default
 PERPLEXITY = 30.0
 PLACE_PERPLEXITY = 5.0  # openTSNE's default for transform: new points sit by their nearest
 PLACE_ITERATIONS = 100
+#: the FFT grid's boxes per unit of the layout (openTSNE: 1): 2 halves the grid across, which
+#: made 10k photos lay out in 20 s of CPU instead of 46, recall@10 unchanged (0.139, 0.14)
+INTS_IN_INTERVAL = 2
 SMALLEST = 4  # below this t-SNE has nothing to do: the photos are set on a small circle
 
 
@@ -35,8 +38,20 @@ def method_key() -> str:
     return f"{METHOD}/{LAYOUT_VERSION}"
 
 
-def _threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+#: below this many photos openTSNE runs on one thread: its threads meet at every step,
+#: which on a busy machine costs far more than it saves (measured: 30 photos, 0.3 s on one
+#: thread, 19 s on two while other programs kept both cores busy)
+THREADED_FROM = 20_000
+
+
+#: from this many photos the repulsion between all photos is interpolated on a grid (FFT)
+#: rather than summed over a tree (Barnes-Hut): measured on one core, per iteration, 4.0 ms
+#: against 13.7 ms at 1,000 photos, 17 against 17 at 4,000, 55 against 18 at 10,000
+FFT_FROM = 5_000
+
+
+def _threads(count: int) -> int:
+    return 1 if count < THREADED_FROM else max(1, min(os.cpu_count() or 1, 8))
 
 
 def full_layout(
@@ -71,7 +86,9 @@ def full_layout(
         initialization=start,
         early_exaggeration_iter=EARLY_ITERATIONS,
         n_iter=ITERATIONS,
-        n_jobs=_threads(),
+        n_jobs=_threads(count),
+        negative_gradient_method="fft" if count >= FFT_FROM else "bh",
+        ints_in_interval=INTS_IN_INTERVAL,
         random_state=0,
         callbacks=step,
         callbacks_every_iters=25,
@@ -102,7 +119,7 @@ def place_new(
     embedding = TSNEEmbedding(
         reference,
         _NewAmongPlaced(reference_vectors, should_stop),
-        n_jobs=_threads(),
+        n_jobs=_threads(len(reference_vectors)),
         random_state=0,
     )
     placed = embedding.transform(
@@ -111,7 +128,8 @@ def place_new(
         k=min(25, len(reference_vectors)),
         n_iter=PLACE_ITERATIONS,
     )
-    return np.asarray(placed, dtype=np.float64) + centre
+    positions: np.ndarray = np.asarray(placed, dtype=np.float64) + centre
+    return positions
 
 
 class _NewAmongPlaced(Affinities):  # type: ignore[misc]
@@ -142,7 +160,7 @@ class _NewAmongPlaced(Affinities):  # type: ignore[misc]
             symmetrize=False,
             normalization="point-wise",
             n_reference_samples=count,
-            n_jobs=_threads(),
+            n_jobs=_threads(count),
         )
         return (P, neighbours, distances) if return_distances else P
 
@@ -166,7 +184,8 @@ def _beside(reference: np.ndarray, reference_xy: np.ndarray, new: np.ndarray) ->
         return _circle(len(new))
     index, _ = nearest(new, reference, 1)
     offsets = 0.1 * _circle(len(new)) if len(new) > 1 else np.full((1, 2), 0.1)
-    return np.asarray(reference_xy)[index[:, 0]] + offsets
+    beside: np.ndarray = np.asarray(reference_xy)[index[:, 0]] + offsets
+    return beside
 
 
 __all__ = ["METHOD", "JobCancelled", "full_layout", "method_key", "place_new"]

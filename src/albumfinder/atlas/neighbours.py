@@ -17,7 +17,8 @@ def unit_rows(matrix: np.ndarray) -> np.ndarray:
     """``matrix`` as float32 rows of length 1 (a zero row stays zero)."""
     rows = np.asarray(matrix, dtype=np.float32)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return rows / np.maximum(norms, 1e-12)
+    unit: np.ndarray = rows / np.maximum(norms, 1e-12)
+    return unit
 
 
 def nearest(

@@ -20,7 +20,17 @@ from albumfinder.errors import AlbumFinderError
 from albumfinder.models import registry
 from albumfinder.models.registry import SEED_SIZES
 
-SUBCOMMANDS = ("index", "search", "embed", "models", "status", "forget", "put-back")
+SUBCOMMANDS = (
+    "index",
+    "search",
+    "embed",
+    "models",
+    "status",
+    "forget",
+    "put-back",
+    "map",
+    "outliers",
+)
 #: each command's module (imported only when it runs) and function; "" is the seed form
 COMMANDS = {
     "": ("seed", "run_seed"),
@@ -31,6 +41,8 @@ COMMANDS = {
     "status": ("status", "run_status"),
     "forget": ("status", "run_forget"),
     "put-back": ("put_back", "run_put_back"),
+    "map": ("map", "run_map"),
+    "outliers": ("outliers", "run_outliers"),
 }
 MAX_TILE_SIZE = 1024  # a 21-tile picture at 1024 px is already 22,000 px wide
 #: the precisions the core knows (the registry's Precision enum: one list)
@@ -174,6 +186,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("put-back", help="undo a move to the trash: its photos go back in place")
     p.add_argument("action", nargs="?", metavar="ACTION_ID", help="default: the last one")
+    _common_options(p)
+
+    p = sub.add_parser("map", help="a picture of the album: look-alikes together, in groups")
+    p.add_argument("folders", nargs="*", metavar="FOLDER", help="only photos under these")
+    p.add_argument(
+        "-o", "--output", metavar="PICTURE", help="where the picture goes (default: output/)"
+    )
+    _model_options(p)
+    _common_options(p)
+
+    p = sub.add_parser("outliers", help="the photos of a folder that do not belong")
+    p.add_argument("folder", metavar="FOLDER", help="an album folder, or one in the album")
+    p.add_argument("-n", "--num", type=int, default=20, help="how many (default 20)")
+    _model_options(p)
     _common_options(p)
     _version_option(parser)
     return parser
