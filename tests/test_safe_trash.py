@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from albumfinder import safe_trash
-from albumfinder.errors import NothingToPutBackError, UnknownTrashActionError
+from albumfinder.errors import (
+    IndexUnavailableError,
+    NothingToPutBackError,
+    UnknownTrashActionError,
+)
 from albumfinder.library import Library
 from albumfinder.report import Skipped
 from reliability_support import check_index, mount_small_tmpfs, permissions_enforced
@@ -253,10 +257,72 @@ def test_where_the_trash_cannot_be_read_put_back_says_to_use_the_recycle_bin(
     album, trash, monkeypatch
 ):
     library, photos = album
-    action = library.trash(photos[:1])
+    action = library.trash(photos[0])  # one path: that photo (not its letters)
+    assert action.trashed == photos[:1]
     with monkeypatch.context() as windows:
         windows.setattr(sys, "platform", "win32")
         done = library.put_back()
     assert done.refused == [Skipped(photos[0], safe_trash.RECYCLE_BIN)]
     assert not os.path.exists(photos[0]) and len(trash_entries(trash)) == 1
     assert library.put_back(action.id).restored == photos[:1]  # back on Linux: it goes
+
+
+def test_an_action_larger_than_a_batch_is_still_one_undo_step(trash, tmp_path):
+    folder = tmp_path / "Pictures"
+    folder.mkdir()
+    files = []
+    for i in range(safe_trash.BATCH + 6):  # logged in two transactions
+        path = folder / f"IMG_{i:04d}.jpg"
+        path.write_bytes(b"x" * (i + 1))
+        files.append(str(path))
+    with Library() as library:
+        library.add_folder(folder)
+        action = library.trash(files)
+        assert action.trashed == files and len(trash_entries(trash)) == len(files)
+        assert [a.trashed for a in library.trash_history()] == [files]
+        assert library.put_back().restored == files
+    assert [Path(p).stat().st_size for p in files] == list(range(1, len(files) + 1))
+
+
+def test_when_the_index_cannot_log_the_action_its_photos_are_put_back_at_once(
+    trash, tmp_path, monkeypatch, warm_model
+):
+    """The index on a real full disk (a 2 MiB tmpfs filled to the last block)."""
+    disk = tmp_path / "small-disk"
+    if not mount_small_tmpfs(disk, 2048):
+        pytest.skip("mounting a tmpfs needs root on Linux")
+    try:
+        monkeypatch.setenv("ALBUMFINDER_HOME", str(disk / "home"))
+        photos = [str(p) for p in make_album(tmp_path / "Pictures", 3)]
+        contents = [Path(p).read_bytes() for p in photos]
+        with Library() as library:
+            library.add_folder(tmp_path / "Pictures")
+            library.index(Library.embedder("builtin"))
+        with open(disk / "filler", "wb", buffering=0) as handle:  # every free block
+            while True:
+                try:
+                    handle.write(b"\0" * 4096)
+                except OSError:
+                    break
+        with Library() as library:
+            with pytest.raises(IndexUnavailableError, match="disk is full.*Nothing was changed"):
+                library.trash(photos[:2])
+            assert library.trash_history() == []
+            assert len(_results(library, photos[2])) == 2  # still found
+        assert [Path(p).read_bytes() for p in photos] == contents
+        assert (trash / "files").is_dir()  # they went to the trash, and came back from it
+        assert trash_entries(trash) == {} and trash_notes(trash) == []
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_photo_whose_folder_is_gone_stays_in_the_trash_until_it_is_back(album, trash):
+    library, photos = album
+    victim = next(p for p in photos if "/trip/" in p)
+    folder = os.path.dirname(victim)
+    action = library.trash([victim])
+    os.rename(folder, f"{folder}-away")  # unplugged, or moved
+    assert library.put_back().refused == [Skipped(victim, safe_trash.folder_gone(folder))]
+    assert len(trash_entries(trash)) == 1  # no folder was made for it
+    os.rename(f"{folder}-away", folder)
+    assert library.put_back(action.id).restored == [victim]

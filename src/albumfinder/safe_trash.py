@@ -80,6 +80,9 @@ def could_not(exc: OSError, what: str) -> str:
 #: How far a ``DeletionDate`` (local time, to the second) may be from the action's own time
 #: and still be its entry: a day and more, for a clock or time zone changed since.
 DATE_SLACK_S = 26 * 3600
+#: Photos logged per transaction of one action: a crash loses the record of these at most
+#: (they are in the system trash, to restore by hand; a rescan drops their index rows).
+BATCH = 64
 INFO_SUFFIX = ".trashinfo"
 _EFFECTIVE_IDS = os.access in os.supports_effective_ids  # what the move itself is allowed
 
@@ -87,11 +90,12 @@ _EFFECTIVE_IDS = os.access in os.supports_effective_ids  # what the move itself 
 # -- moving to the trash -------------------------------------------------------------------
 def move_to_trash(store: IndexStore, paths: Iterable[str | os.PathLike[str]]) -> TrashAction:
     """Send ``paths`` (album photos) to the system trash as one action, log it and take
-    them out of the index in one transaction. A photo that cannot go is left as it is and
-    listed in ``refused`` with its reason; when none goes, nothing is logged (id "")."""
-    from send2trash import send2trash  # when used: a face starts without it
-
+    them out of the index (each batch of :data:`BATCH` in one transaction). A photo that
+    cannot go is left as it is and listed in ``refused`` with its reason; when none goes,
+    nothing is logged (id "")."""
     when_ns = time.time_ns()
+    if isinstance(paths, (str, os.PathLike)):  # one photo, not its letters
+        paths = [paths]
     wanted = list(dict.fromkeys(normalize_path(p) for p in paths))
     album = under(store.folders())
     refused: dict[str, str] = {}
@@ -102,9 +106,31 @@ def move_to_trash(store: IndexStore, paths: Iterable[str | os.PathLike[str]]) ->
             ready.append(path)
         else:
             refused[path] = why
-    watch = _TrashWatch(ready)
+    action_id = _new_action_id(when_ns)
+    trashed: list[str] = []
+    for start in range(0, len(ready), BATCH):
+        sent = _send_batch(store, ready[start : start + BATCH], refused)
+        if not sent:
+            continue
+        try:
+            trash_log.record_trashed(store, action_id, when_ns, sent)
+        except IndexStoreError as exc:
+            raise _unlogged(exc, sent, action_id, len(trashed)) from exc
+        trashed += [f.path for f in sent]
+    skipped = [Skipped(p, refused[p]) for p in wanted if p in refused]
+    return TrashAction(action_id if trashed else "", when_ns, trashed, skipped)
+
+
+def _send_batch(
+    store: IndexStore, paths: Sequence[str], refused: dict[str, str]
+) -> list[TrashedFile]:
+    """Send ``paths`` to the trash; those that went, with where to (``refused`` gets the
+    others' reasons)."""
+    from send2trash import send2trash  # when used: a face starts without it
+
+    watch = _TrashWatch(paths)
     sent: list[TrashedFile] = []
-    for path in ready:
+    for path in paths:
         try:
             info = os.stat(path)
             rows = trash_log.index_rows(store, path, info.st_size, info.st_mtime_ns)
@@ -115,16 +141,7 @@ def move_to_trash(store: IndexStore, paths: Iterable[str | os.PathLike[str]]) ->
         sent.append(
             TrashedFile(path, info.st_size, info.st_mtime_ns, time.time_ns(), None, None, rows)
         )
-    sent = watch.locate(sent, failed=list(refused))
-    skipped = [Skipped(p, refused[p]) for p in wanted if p in refused]
-    if not sent:
-        return TrashAction("", when_ns, [], skipped)
-    action_id = _new_action_id(when_ns)
-    try:
-        trash_log.record_trashed(store, action_id, when_ns, sent)
-    except IndexStoreError as exc:
-        raise _unlogged(exc, sent) from exc
-    return TrashAction(action_id, when_ns, [f.path for f in sent], skipped)
+    return watch.locate(sent, failed=[p for p in paths if p in refused])
 
 
 def why_not_trashable(path: str, album: Under) -> str | None:
@@ -182,18 +199,22 @@ def _new_action_id(when_ns: int) -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def _unlogged(exc: IndexStoreError, sent: Sequence[TrashedFile]) -> IndexStoreError:
-    """The index could not log the action: its photos are put back at once, so that
-    nothing changed (the error then says so); those that cannot be are named."""
+def _unlogged(
+    exc: IndexStoreError, sent: Sequence[TrashedFile], action_id: str, logged: int
+) -> IndexStoreError:
+    """The index could not log a batch: its photos are put back at once, so that they are
+    as they were; the error says what is in the trash now (the batches logged before)."""
     stuck = [f.path for f in sent if _put_back_file(f) is not None]
-    if not stuck:
+    if not stuck and not logged:
         return exc  # "… Nothing was changed."
     why = getattr(exc, "why", None) or str(exc)
-    return IndexUnavailableError(
-        f"Cannot write the index: {why}. These photos are in the system trash and could not "
-        f"be put back automatically: {', '.join(stuck)}.",
-        why=why,
-    )
+    said = f"Cannot write the index: {why}."
+    if logged:
+        photos = "photo was" if logged == 1 else "photos were"
+        said += f" {logged} {photos} moved to the trash before that (put back {action_id} to undo)."
+    if stuck:
+        said += f" In the trash without a record, to restore by hand: {', '.join(stuck)}."
+    return IndexUnavailableError(said, why=why)
 
 
 # -- putting back --------------------------------------------------------------------------
@@ -273,6 +294,9 @@ def _as_it_was(member: TrashedFile) -> bool:
 
 def _put_back_file(member: TrashedFile) -> str | None:
     """Move ``member`` from the trash to its place; why not (None: done)."""
+    folder = os.path.dirname(member.path)
+    if not os.path.isdir(folder):  # (a trash on that disk is not there either)
+        return folder_gone(folder)
     found = _find_in_trash(member)
     if isinstance(found, str):
         return found

@@ -196,13 +196,14 @@ def _members(conn: sqlite3.Connection, action_id: str) -> list[TrashedFile]:
 def record_trashed(
     store: IndexStore, action_id: str, when_ns: int, files: Sequence[TrashedFile]
 ) -> None:
-    """Log the action and take its photos out of the index, in one transaction (raises
-    :class:`IndexUnavailableError` when it cannot be written: then nothing was)."""
+    """Log photos of the action (the first batch makes it) and take them out of the index,
+    in one transaction (raises :class:`IndexUnavailableError` when it cannot be written:
+    then nothing was)."""
     with store.transaction() as tx:
         conn = tx.conn
         _make_tables(conn)
         conn.execute(
-            "INSERT INTO trash_actions (id, when_ns, put_back_ns) VALUES (?, ?, NULL)",
+            "INSERT OR IGNORE INTO trash_actions (id, when_ns, put_back_ns) VALUES (?, ?, NULL)",
             (action_id, when_ns),
         )
         for f in files:
