@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
@@ -118,6 +119,7 @@ class LibraryPanel(QWidget):
     removeRequested = Signal(str)
     rescanRequested = Signal()
     skippedRequested = Signal()
+    oddOnesOutRequested = Signal(str)  # a folder: the photos in it that do not belong
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,6 +150,8 @@ class LibraryPanel(QWidget):
         self.rescan_button.clicked.connect(self.rescanRequested)
         self.skipped_button.clicked.connect(self.skippedRequested)
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._menu)
 
         buttons = QHBoxLayout()
         buttons.setSpacing(2)
@@ -203,6 +207,26 @@ class LibraryPanel(QWidget):
         item = self.list.currentItem()
         if item is not None:
             self.removeRequested.emit(item.data(PATH_ROLE))
+
+    def menu_for(self, item: QListWidgetItem) -> QMenu:
+        """A folder's context menu: the photos in it that do not belong, rescan, remove."""
+        path = item.data(PATH_ROLE)
+        menu = QMenu(self)
+        odd = menu.addAction(icons.icon("search"), "Odd Ones Out…")
+        odd.setToolTip("The photos in this folder that look least like the rest")
+        odd.triggered.connect(lambda: self.oddOnesOutRequested.emit(path))
+        menu.addSeparator()
+        menu.addAction(icons.icon("rescan"), "Rescan", self.rescanRequested.emit)
+        menu.addAction(
+            icons.icon("remove"), "Remove from Album", lambda: self.removeRequested.emit(path)
+        )
+        return menu
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.list.itemAt(pos)
+        if item is not None:
+            self.list.setCurrentItem(item)
+            self.menu_for(item).exec(self.list.viewport().mapToGlobal(pos))
 
 
 def _album_relative(path: str, folders) -> str:

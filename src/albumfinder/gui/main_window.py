@@ -20,6 +20,7 @@ from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, source
 from albumfinder.gui.duplicates_page import DuplicatesPage
 from albumfinder.gui.engine import Engine, Opened
 from albumfinder.gui.library_panel import SkippedDialog
+from albumfinder.gui.map_page import attach_map_page
 from albumfinder.gui.model_control import MODEL_CHOICES, ModelControl
 from albumfinder.gui.query_control import QueryControl
 from albumfinder.gui.query_state import QueryState
@@ -71,6 +72,7 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
         self.refresh_model_titles()
         self.n_spin.setValue(self.settings.n)
         self._connect_engine()
+        self.add_page("map", "Map", attach_map_page(self))
         self._set_album_actions_enabled(self.engine.library is not None)
         geometry = self.settings.geometry
         if geometry is None or not self.restoreGeometry(geometry):
