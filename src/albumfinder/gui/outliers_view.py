@@ -116,11 +116,11 @@ class PhotoRowDelegate(QStyledItemDelegate):
         line = index.data(LINE_ROLE) or ""
         room = int((square.bottom() - top - line_height - 4) // line_height)
         y = top + line_height + 4
-        for text in wrapped(line, metrics, int(width), max(1, room)):
+        for row_text in wrapped(line, metrics, int(width), max(1, room)):
             painter.drawText(
                 QRectF(left, y, width, line_height),
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                text,
+                row_text,
             )
             y += line_height
         painter.restore()
