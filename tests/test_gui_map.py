@@ -326,6 +326,13 @@ def test_the_lasso_selects_the_photos_inside_and_lists_them(qtbot, window, album
     assert page.list_view.isVisible()
     assert set(page.list_view.paths()) == inside
 
+    # "Find Look-alikes" asks with all of them together, on the search page
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as found:
+        QTest.mouseClick(page.search_button, Qt.MouseButton.LeftButton)
+    assert {s.value for s in window._state.parts} == inside
+    assert not {h.path for h in found.args[0]} & inside
+    window.show_page("map")
+
     canvas.setFocus()
     QTest.keyClick(canvas, Qt.Key.Key_Escape)
     assert canvas.selected_paths() == []

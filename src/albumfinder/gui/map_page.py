@@ -349,7 +349,7 @@ class MapPage(QWidget):
         self.status_label.setVisible(count == 0)
         self.selection_label.setText(f"{count:,} photo{'s' if count != 1 else ''} selected")
         self.search_button.setToolTip(
-            "Find the photos most like the first selected one"
+            "Find the photos most like these, together"
             if count > 1
             else "Find the photos most like this one"
         )
@@ -580,9 +580,15 @@ class MapController(QObject):
         self.window.find(QuerySource(QueryKind.PATH, path, os.path.basename(path)))
 
     def _search_selection(self) -> None:
+        """The lasso's photos as one query, together (the search page shows them all)."""
         paths = self.page.canvas.selected_paths()
-        if paths:  # one photo answers a query today: the first selected
+        if len(paths) == 1:
             self.query(paths[0])
+        elif paths:
+            self.window.show_page("search")
+            self.window.find_together(
+                [QuerySource(QueryKind.PATH, p, os.path.basename(p)) for p in paths]
+            )
 
     def list_selection(self) -> None:
         paths = self.page.canvas.selected_paths()
