@@ -156,32 +156,35 @@ def _stop_after(photos: int):
     return progress, lambda: seen["done"] >= photos
 
 
+ALBUM = 60
+
+
 def test_an_album_indexed_with_the_old_pooling_is_re_embedded(tmp_path, old_builtin, builtin):
     """The old key's vectors stay (nothing is lost), the next index run embeds every photo
     again for the new key, and a search during that run answers from the photos done so
     far (each batch is committed), then from all of them."""
     album = tmp_path / "album"
-    photos = make_album(album, 10)
+    photos = make_album(album, ALBUM)  # long enough for progress to tell (every 0.2 s)
     library = Library()
     library.add_folder(album)
     first = library.index(old_builtin)
-    assert first.added == 10
-    assert library.store.model_keys() == {"builtin/p1": 10}
+    assert first.added == ALBUM
+    assert library.store.model_keys() == {"builtin/p1": ALBUM}
     assert library.album_photo_count(builtin.model_key) == 0  # the CLI says: index first
 
     progress, stop = _stop_after(4)
     partial = library.index(builtin, progress=progress, should_stop=stop)
     assert partial.cancelled
     done = library.album_photo_count(builtin.model_key)
-    assert 4 <= done < 10
+    assert 4 <= done < ALBUM
     re_embedded = set(library.store.load_vectors(builtin.model_key)[0])
-    hits = library.search(builtin, photos[0], n=20)
+    hits = library.search(builtin, photos[0], n=ALBUM * 2)
     assert {h.path for h in hits} == re_embedded - {str(photos[0])}
 
     rest = library.index(builtin)
-    assert not rest.cancelled and rest.added + rest.updated == 10 - done
-    assert library.store.model_keys() == {"builtin/p1": 10, "builtin/p2": 10}
-    hits = library.search(builtin, photos[0], n=20)
+    assert not rest.cancelled and rest.added + rest.updated == ALBUM - done
+    assert library.store.model_keys() == {"builtin/p1": ALBUM, "builtin/p2": ALBUM}
+    hits = library.search(builtin, photos[0], n=ALBUM * 2)
     assert {h.path for h in hits} == {str(p) for p in photos[1:]}
-    assert library.index(builtin).unchanged == 10  # and then nothing more to do
+    assert library.index(builtin).unchanged == ALBUM  # and then nothing more to do
     library.close()

@@ -3,9 +3,10 @@ look-alikes when asked), the compare view, and the actions that clean the album 
 
 :class:`DuplicatesPageView` holds the widgets and their layout; :class:`DuplicatesPage` is
 the controller. The core is reached only through :class:`Library` calls run off the GUI
-thread: grouping (``duplicate_groups``, with progress and Cancel) on the interactive pool,
-the decisions (``keep_all``, ``not_duplicates``, ``set_keeper_rule``) on the album queue,
-and moving photos to the trash through the window's one
+thread: grouping (``duplicate_groups``, with progress and Cancel) and the decisions
+(``keep_all``, ``not_duplicates``, ``set_keeper_rule``) on the jobs queue, in order (a
+grouping asked after a decision sees it; no search waits behind a grouping), and moving
+photos to the trash through the window's one
 :class:`~albumfinder.gui.trash_actions.TrashActions` (one undo step per action).
 """
 
@@ -466,12 +467,11 @@ class DuplicatesPage(DuplicatesPageView):
                 should_stop=should_stop,
             )
 
-        self._task = self.engine.pools.interactive_task(
+        self._task = self.engine.pools.job_task(  # after the decisions asked before it
             work,
             on_progress=self._progress,
             on_result=lambda groups: self._grouped(run_id, groups),
             on_error=lambda exc: self._grouping_failed(run_id, exc),
-            priority=-2,  # searches and thumbnails go first
         )
         self.progress.setRange(0, 0)
         self.progress_text.setText("Looking for duplicates…")
@@ -717,7 +717,7 @@ class DuplicatesPage(DuplicatesPageView):
                 BannerLevel.ERROR, f"The decision was not saved: {advice.in_words(exc)}"
             )
 
-        self.engine.pools.album_task(
+        self.engine.pools.job_task(
             lambda _p, _s: call(library),
             on_result=lambda _r: self.banner.show_message(
                 BannerLevel.INFO,
@@ -822,7 +822,7 @@ class DuplicatesPage(DuplicatesPageView):
     def _store(self, call: Callable[[Library], object]) -> None:
         library = self.engine.library
         if library is not None:
-            self.engine.pools.album_task(
+            self.engine.pools.job_task(
                 lambda _p, _s: call(library),
                 on_error=lambda exc: self.banner.show_message(
                     BannerLevel.ERROR, f"The decision was not saved: {advice.in_words(exc)}"
@@ -866,7 +866,7 @@ class DuplicatesPage(DuplicatesPageView):
         library = self.engine.library
         if library is None:
             return
-        self.engine.pools.album_task(
+        self.engine.pools.job_task(
             lambda _p, _s: library.set_keeper_rule(rule),
             on_result=lambda _r: self.find_groups() if self._has_run else None,
             on_error=lambda exc: self.banner.show_message(

@@ -492,12 +492,11 @@ class MapController(QObject):
                 "Every photo of the album laid out by what it shows: look-alikes gather, "
                 "different ones stand apart. Laying it out now…"
             )
-        self._task = self.engine.pools.interactive_task(
+        self._task = self.engine.pools.job_task(
             work,
             on_progress=self._progress,
             on_result=self._map_done,
             on_error=self._map_failed,
-            priority=-3,  # after queries and thumbnails
         )
 
     def cancel(self) -> None:
@@ -636,7 +635,7 @@ class MapController(QObject):
         def work(_progress: Any, _stop: Any) -> list[Outlier]:
             return library.outliers(Library.embedder(name, path), folder=folder, n=OUTLIERS_SHOWN)
 
-        self.engine.pools.interactive_task(
+        self.engine.pools.job_task(
             work,
             on_result=lambda found: self._outliers_done(ask, where, found),
             on_error=lambda exc: self._outliers_failed(ask, exc),

@@ -130,11 +130,14 @@ class SerialQueue:
 
 class Pools:
     """Picard's ``_init_threads``: album work (indexing, folder changes) on its own single
-    thread, so that a query or a thumbnail never waits behind a long index run."""
+    thread, so that a query or a thumbnail never waits behind a long index run; album-level
+    jobs (grouping duplicates, the map, odd ones out, their decisions) on another, one at a
+    time and in order, so that neither a search nor an index run waits behind them."""
 
     def __init__(self) -> None:
         self.album = SerialQueue("album")
         self.interactive = make_pool("interactive", 2)
+        self.jobs = make_pool("jobs", 1)
         self.download = make_pool("download", 1)
         # Web addresses dropped on the window: never in the way of a local photo's search.
         self.fetch = make_pool("fetch", 2)
@@ -172,6 +175,11 @@ class Pools:
     def interactive_task(self, fn: Work[T], **kwargs: Any) -> Task[T]:
         return self._start(self.interactive, fn, **kwargs)
 
+    def job_task(self, fn: Work[T], **kwargs: Any) -> Task[T]:
+        """An album-level job (minutes on a large album) or a decision about its answer,
+        after every one started before it."""
+        return self._start(self.jobs, fn, **kwargs)
+
     def download_task(self, fn: Work[T], **kwargs: Any) -> Task[T]:
         return self._start(self.download, fn, **kwargs)
 
@@ -179,7 +187,7 @@ class Pools:
         return self._start(self.fetch, fn, **kwargs)
 
     def _pools(self) -> tuple[QThreadPool, ...]:
-        return (self.album.pool, self.download, self.fetch, self.interactive)
+        return (self.album.pool, self.download, self.fetch, self.interactive, self.jobs)
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):
