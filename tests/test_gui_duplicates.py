@@ -201,11 +201,13 @@ def test_t_trashes_the_copy_the_list_follows_and_put_back_restores_it(qtbot, alb
     shown = page.model.group(page.model.row_of(exact.id))
     assert victim not in paths(shown) and len(shown.members) == 2  # the list follows
     assert page.compare.right.member.path != victim  # the compare view too
-    assert page.banner.message() == "1 duplicate moved to the trash."
-    assert [b.text() for b in page.banner.action_buttons] == ["Put back"]
+    banner = page.window().banner  # the window's one, above every page: said once
+    assert banner.isVisible() and not page.banner.isVisible()
+    assert banner.message() == "1 duplicate moved to the trash."
+    assert [b.text() for b in banner.action_buttons] == ["Put back"]
 
     with qtbot.waitSignal(page.groupsShown, timeout=TIMEOUT_MS):  # grouped again after
-        qtbot.mouseClick(page.banner.action_buttons[0], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(banner.action_buttons[0], Qt.MouseButton.LeftButton)
     assert Path(victim).exists() and trash_entries(trash) == {}
     back = next(g for g in page.model.groups() if victim in paths(g))
     assert paths(back) == paths(exact)  # the group is whole again
@@ -272,7 +274,7 @@ def test_resolve_all_asks_then_trashes_only_the_photos_not_kept(qtbot, album):
     assert all(p.exists() for p in planted["others"])
     assert sorted(trash_entries(trash)) == sorted(Path(p).name for p in rejected)
     assert page.model.groups() == [] and page.empty.isVisible()
-    assert page.banner.message() == "3 duplicates moved to the trash."
+    assert page.window().banner.message() == "3 duplicates moved to the trash."
 
 
 def test_resolve_all_cancelled_moves_nothing(qtbot, album):

@@ -51,7 +51,7 @@ from albumfinder.gui.duplicate_list import (
 )
 from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.keeper_rule_dialog import KeeperRuleDialog
-from albumfinder.gui.trash_actions import PUT_BACK, TrashActions, outcome_text
+from albumfinder.gui.trash_actions import TrashActions
 from albumfinder.gui.workers import Task
 from albumfinder.library import Library
 from albumfinder.report import (
@@ -377,7 +377,6 @@ class DuplicatesPage(DuplicatesPageView):
         self._run_id = 0
         self._has_run = False
         self._again = False  # asked to group again while a run was going
-        self._own_actions = 0  # trash actions sent and not answered yet
         self._rule: KeeperRule | None = None
         self.confirm_box: QMessageBox | None = None
         self.rule_dialog: KeeperRuleDialog | None = None
@@ -742,9 +741,8 @@ class DuplicatesPage(DuplicatesPageView):
         self._trash([m.path for m in rejects(group)])
 
     def _trash(self, paths: list[str]) -> None:
-        """Through the window's trash controller (on the album queue, in order): the page
-        says what happened to the photos it sent; any action's photos leave its list."""
-        self._own_actions += 1
+        """Through the window's trash controller (on the album queue, in order): its banner
+        says what happened; any action's photos leave the list."""
         self.trash_actions.trash(paths, "duplicates", "duplicate")
 
     def confirm_resolve_all(self) -> None:
@@ -778,22 +776,9 @@ class DuplicatesPage(DuplicatesPageView):
     def _trashed(self, action: TrashAction) -> None:
         """The trashed photos leave the groups at once; a group left with keepers only is
         kept whole (so it does not come back)."""
-        gone = set(action.trashed)
+        gone = set(action.trashed)  # the window's banner says what happened (Put back)
         if gone:
             self._remove_paths(gone)
-        if self._own_actions == 0:
-            return  # another page's: it says what happened
-        self._own_actions -= 1
-        text = outcome_text(
-            action.trashed, action.refused, "moved to the trash", "moved", "duplicate", "duplicates"
-        )
-        buttons = [(PUT_BACK, lambda: self.trash_actions.put_back(action.id))] if action.id else []
-        level = (
-            BannerLevel.INFO
-            if not action.refused
-            else (BannerLevel.WARNING if gone else BannerLevel.ERROR)
-        )
-        self.banner.show_message(level, text, buttons)
 
     def _remove_paths(self, gone: set[str]) -> None:
         current = self.list.current_group()
@@ -830,11 +815,7 @@ class DuplicatesPage(DuplicatesPageView):
             )
 
     def _put_back(self, done: PutBack) -> None:
-        text = outcome_text(done.restored, done.refused, "put back", "put back", "photo", "photos")
-        self.banner.show_message(
-            BannerLevel.INFO if not done.refused else BannerLevel.WARNING, text
-        )
-        if self._has_run and done.restored:
+        if self._has_run and done.restored:  # the window's banner says what was put back
             self.find_groups()  # their groups come back
 
     # -- the keeper rule ---------------------------------------------------------------
