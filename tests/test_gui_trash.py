@@ -94,3 +94,27 @@ def test_a_refusal_of_every_photo_is_an_error_without_put_back(
         f"Nothing was moved to the trash: gone.jpg ({safe_trash.GONE})."
     )
     assert window.banner.action_buttons == [] and not actions.undo_action.isEnabled()
+
+
+def test_the_search_page_follows_a_trash_and_a_put_back(qtbot, window, tmp_path, monkeypatch):
+    redirect_trash(tmp_path, monkeypatch)
+    photos = make_album(tmp_path / "Pictures", 6)
+    index_folder(qtbot, window, tmp_path / "Pictures")
+    victim = str(photos[0])
+    before = _search(qtbot, window, photos[1])
+    assert victim in before
+    actions = TrashActions.for_window(window)
+    with qtbot.waitSignal(actions.trashed, timeout=TIMEOUT_MS):
+        actions.trash([victim])
+    assert window.results_note.text().startswith(f"{len(before) - 1} most alike")
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000) as again:
+        actions.put_back()  # the photo is a result again, without a new drop
+    assert victim in {h.path for h in again.args[0]}
+    assert victim in window.strip.paths()
+
+    # a photo of a query of several that goes to the trash leaves the query
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        window.find_together([QuerySource("path", str(p), p.name) for p in photos[2:5]])
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        actions.trash([str(photos[3])])
+    assert [s.value for s in window._state.parts] == [str(photos[2]), str(photos[4])]

@@ -27,6 +27,7 @@ from albumfinder.gui.query_state import QueryState
 from albumfinder.gui.settings import Settings
 from albumfinder.gui.status_text import embedding_text, finished_text, scanning_text
 from albumfinder.gui.thumbnails import ThumbnailLoader, load_thumbnail
+from albumfinder.gui.trash_actions import TrashActions
 from albumfinder.gui.window_view import MainWindowView
 from albumfinder.images import photo_name_patterns
 from albumfinder.library import Library
@@ -35,8 +36,10 @@ from albumfinder.report import (
     IndexProgress,
     IndexReport,
     Phase,
+    PutBack,
     SearchHit,
     Skipped,
+    TrashAction,
     merge_skipped,
 )
 
@@ -72,6 +75,11 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
         self.refresh_model_titles()
         self.n_spin.setValue(self.settings.n)
         self._connect_engine()
+        # the album-level views beside the search, and the one trash controller they share
+        self.trash_actions = TrashActions.for_window(self)
+        self.trash_actions.trashed.connect(self._photos_trashed)
+        self.trash_actions.putBack.connect(self._photos_put_back)
+        self.add_page("duplicates", "Duplicates", DuplicatesPage(self))
         self.add_page("map", "Map", attach_map_page(self))
         self._set_album_actions_enabled(self.engine.library is not None)
         geometry = self.settings.geometry
@@ -80,7 +88,6 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
         QTimer.singleShot(0, self._say_reset_settings)
-        self.add_page("duplicates", "Duplicates", DuplicatesPage(self))
 
     def _connect_engine(self) -> None:
         e = self.engine
@@ -250,6 +257,7 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
 
     def find(self, source: QuerySource) -> None:  # type: ignore[override]
         """Show ``source`` in the drop zone and search for its look-alikes."""
+        self._waiting_state = None  # the photo given last is the one searched
         self.banner.hide()
         self.engine.cancel_fetch()  # the photo given last is the one searched
         if source.kind == QueryKind.PATH and not os.path.isfile(str(source.value)):
@@ -379,6 +387,35 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
     def _n_changed(self, value: int) -> None:
         self.settings.n = value
         if self._query is not None:
+            self._run_query(self._query, keep_preview=True)
+
+    # -- photos moved to the trash (from any page) and put back --------------------------
+    def _photos_trashed(self, action: TrashAction) -> None:
+        """Trashed photos leave the results (the strip itself is told by TrashActions) and
+        the query: a query of several goes on without them."""
+        gone = set(action.trashed)
+        if not gone:
+            return
+        if self._hits is not None:
+            self._hits = [h for h in self._hits if h.path not in gone]
+            self.results_note.setText(self._results_note(self._hits))
+        state = self._state
+        if state is None or not gone & state.paths():
+            return
+        for source in [s for s in (*state.parts, *state.negatives) if s.value in gone]:
+            state = state.without(source) if state is not None else None
+        if state is None:  # the photo asked about is in the trash: nothing to show
+            self._query, self._state, self._hits = None, None, None
+            self.drop_zone.set_photo(None)
+            self.query_parts.show_parts((), ())
+            self.strip.set_results([])
+            self.results_note.setText("")
+            return
+        self._ask(state, keep_preview=state.shown == self._query)
+
+    def _photos_put_back(self, done: PutBack) -> None:
+        """Photos back from the trash may be results again: ask again."""
+        if done.restored and self._query is not None:
             self._run_query(self._query, keep_preview=True)
 
     # -- opening results ---------------------------------------------------------------
