@@ -67,7 +67,9 @@ def test_kinds_and_folders_narrow_the_groups(album, capsys):
     assert [g["kind"] for g in out["groups"]] == ["burst"]
     assert {m["path"] for m in out["groups"][0]["members"]} == {str(p) for p in album.frames}
     out = run_json(capsys, "duplicates", "--kind", "exact", "--model", "builtin", "--json")
-    assert [g["kind"] for g in out["groups"]] == []  # the byte copy is in a near group
+    # asked alone, the byte copy is an exact group (with near-duplicates: in the near group)
+    assert [g["kind"] for g in out["groups"]] == ["exact"]
+    assert [m["why"] for m in out["groups"][0]["members"]][1] == "identical file"
 
 
 def test_table_without_json(album, capsys):

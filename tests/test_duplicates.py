@@ -268,3 +268,14 @@ def test_a_burst_without_exif_goes_by_file_time_and_name_sequence(
     assert [(g.kind, len(g.members)) for g in groups] == [(kind, 3)]
     if kind is GroupKind.BURST:
         assert {m.why for m in groups[0].members if not m.keep} == {"burst, 0.5 s apart"}
+
+
+def test_exact_copies_asked_alone_are_their_own_groups(planted, tmp_path):
+    """With near-duplicates asked too, a picture's byte copy and resized copy are one group
+    (its byte copy says "identical file"); asked for exact copies alone, every exact pair
+    is found, whatever else copies the picture."""
+    album, _ = planted
+    with _library(planted, tmp_path) as library:
+        exact = _groups(library, kinds=["exact"])
+    assert exact and all(g.kind is GroupKind.EXACT for g in exact)
+    assert precision_recall(pairs_of(exact, "exact"), album.truth("exact")) == (1.0, 1.0)

@@ -1,7 +1,8 @@
 """Groups from verified pairs: each photo in at most one group, the strictest kind winning.
 
 Order: exact copies (same bytes, or same pixels), then near-duplicates (which may take in
-exact copies), then bursts of the photos left, then look-alikes of those left. Two
+exact copies: one group a picture; its byte copies say "identical file"; asked for exact
+copies alone, they stay their own groups), then bursts of the photos left, then look-alikes of those left. Two
 components join only when their first photos are alike enough for the kind too, so a
 chain of loose links does not pull a look-alike into a tight group.
 """
@@ -128,6 +129,8 @@ class Grouping:
                 taken.union(a, b, kind)
         self._join_manual(taken)
         for a, b, kind, _cos in pairs:
+            if GroupKind.NEAR_DUPLICATE not in kinds:
+                break  # exact copies asked alone stay their own groups
             if kind is GroupKind.NEAR_DUPLICATE and self._may_join(taken, a, b, self._near_guard):
                 taken.union(a, b, kind)
         copies = taken.groups()
