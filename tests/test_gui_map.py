@@ -406,3 +406,24 @@ def test_the_map_is_drawn_again_when_indexing_changed_the_album(qtbot, window, a
     assert page.canvas.point_count() == 36
     assert {str(p) for p in families["roses"]} <= {p.path for p in maps[-1].points}
     assert page.folder_combo.count() == 3  # All folders, and the two
+
+
+def test_a_removed_folder_leaves_the_map_at_once(qtbot, window, album):
+    holidays, garden, _families, _stranger = album
+    page, _map = show_map(qtbot, window, holidays, garden)
+    canvas = page.canvas
+    assert any(p.startswith(str(garden)) for p in canvas.shown_paths())
+    window.remove_folder(str(garden))
+
+    def garden_gone() -> bool:
+        return not any(p.startswith(str(garden) + "/") for p in canvas.shown_paths())
+
+    qtbot.waitUntil(garden_gone, timeout=30_000)  # without a new layout (stale until shown)
+    assert canvas.shown_paths() and page_controller_is_stale(window)
+
+
+def page_controller_is_stale(window) -> bool:
+    from albumfinder.gui.map_page import MapController
+
+    controller = window.findChild(MapController)
+    return controller is not None and (controller._stale or controller.is_computing)

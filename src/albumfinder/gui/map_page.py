@@ -385,7 +385,8 @@ class MapController(QObject):
         self._task: Task[MapResult] | None = None
         self._stale = True  # no map yet, or the album changed since it was drawn
         self._outliers_id = 0
-        self._gone: set[str] = set()  # moved to the trash since the map was drawn
+        self._gone: set[str] = set()  # trashed (or their folder removed) since it was drawn
+        self._album_folders: list[str] = []
         self.trash = TrashActions.for_window(window)  # the window's one (its Ctrl+Z)
         page.list_view.set_trash_available(True)
         self._connect()
@@ -438,7 +439,16 @@ class MapController(QObject):
             self._stale = True
 
     def _folders_changed(self, statuses: list) -> None:
-        self.page.set_folders([s.path for s in statuses])
+        folders = [s.path for s in statuses]
+        removed = [f for f in self._album_folders if f not in folders]
+        self._album_folders = folders
+        if removed and self.result is not None:  # its photos leave the map at once
+            shown = [p.path for p in self.result.album_map.points]
+            for folder in removed:
+                self._gone.update(Library.leaving_with(folder, shown, folders + [folder]))
+            self._apply_filter()
+            self._stale = True
+        self.page.set_folders(folders)
         if self.result is None and not self.is_computing:
             self._say_why_empty(statuses)
 
