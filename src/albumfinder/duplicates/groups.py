@@ -2,9 +2,10 @@
 
 Order: exact copies (same bytes, or same pixels), then near-duplicates (which may take in
 exact copies: one group a picture; its byte copies say "identical file"; asked for exact
-copies alone, they stay their own groups), then bursts of the photos left, then look-alikes of those left. Two
-components join only when their first photos are alike enough for the kind too, so a
-chain of loose links does not pull a look-alike into a tight group.
+copies alone, they stay their own groups), then bursts of the photos left, then
+look-alikes of those left. Two components join only when their first photos are alike
+enough for the kind too, so a chain of loose links does not pull a look-alike into a tight
+group.
 """
 
 from __future__ import annotations
