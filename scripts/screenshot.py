@@ -242,23 +242,14 @@ def shoot(dark: bool, home: Path, out: Path) -> None:
     os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
     os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-    from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QPalette
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication
 
-    from albumfinder.gui.app import create_application, open_library
+    from albumfinder.gui.app import open_library
     from albumfinder.gui.main_window import MainWindow
     from albumfinder.gui.result_strip import IMAGE_ROLE
 
-    app = create_application([sys.argv[0]])
-    app.setStyle("Fusion")
-    font = QFont("DejaVu Sans", 10)
-    app.setFont(font)
-    if dark:
-        app.setPalette(dark_palette())
-    else:
-        palette = app.style().standardPalette()
-        palette.setColor(QPalette.ColorRole.Highlight, "#2f6fdf")
-        app.setPalette(palette)
+    app = setup_app(dark)
 
     folders, query = make_album(home / "Pictures")
     library = open_library()
@@ -267,12 +258,7 @@ def shoot(dark: bool, home: Path, out: Path) -> None:
     window.show()
 
     def wait(condition, timeout: float, what: str) -> None:
-        end = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {what}")
-            app.processEvents()
-            time.sleep(0.01)
+        wait_for(app, condition, timeout, what)
 
     wait(lambda: window.engine.is_open, 60, "the index to open")
 

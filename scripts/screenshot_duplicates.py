@@ -138,19 +138,7 @@ def run(dark: bool, home: Path, out_dir: Path, samples: Path) -> None:
     os.environ.setdefault("QT_SCALE_FACTOR", "2")
     os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
     os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
-    from PySide6.QtGui import QFont, QPalette
-
-    from albumfinder.gui.app import create_application
-
-    app = create_application([sys.argv[0]])
-    app.setStyle("Fusion")  # as screenshot.py's pictures
-    app.setFont(QFont("DejaVu Sans", 10))
-    if dark:
-        app.setPalette(screenshot.dark_palette())
-    else:
-        palette = app.style().standardPalette()
-        palette.setColor(QPalette.ColorRole.Highlight, "#2f6fdf")
-        app.setPalette(palette)
+    app = screenshot.setup_app(dark)  # as screenshot.py's pictures
     from albumfinder.gui.app import open_library
     from albumfinder.gui.main_window import MainWindow
 
@@ -167,12 +155,7 @@ def run(dark: bool, home: Path, out_dir: Path, samples: Path) -> None:
     window.engine.indexFinished.connect(finished.append)
     for folder in folders:
         window.add_folder(str(folder))
-    end = time.monotonic() + 600
-    while not (finished and not window.engine.is_indexing):
-        if time.monotonic() > end:
-            raise SystemExit("timed out indexing")
-        app.processEvents()
-        time.sleep(0.01)
+    screenshot.wait_for(app, lambda: finished and not window.engine.is_indexing, 600, "indexing")
     shoot(window, app, out_dir, dark)
     window.close()
     library.close()

@@ -13,11 +13,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshot import ROOT, dark_palette, make_album  # noqa: E402
+from screenshot import ROOT, make_album, settle, setup_app, wait_for  # noqa: E402
 
 
 def shoot(dark: bool, home: Path) -> None:
@@ -26,23 +25,14 @@ def shoot(dark: bool, home: Path) -> None:
     os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
     os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
     from PySide6.QtCore import QPoint, Qt
-    from PySide6.QtGui import QFont, QPalette
     from PySide6.QtTest import QTest
 
-    from albumfinder.gui.app import create_application, open_library
+    from albumfinder.gui.app import open_library
     from albumfinder.gui.main_window import MainWindow
     from albumfinder.gui.query_control import path_source
     from albumfinder.gui.result_strip import IMAGE_ROLE
 
-    app = create_application([sys.argv[0]])
-    app.setStyle("Fusion")
-    app.setFont(QFont("DejaVu Sans", 10))
-    if dark:
-        app.setPalette(dark_palette())
-    else:
-        palette = app.style().standardPalette()
-        palette.setColor(QPalette.ColorRole.Highlight, "#2f6fdf")
-        app.setPalette(palette)
+    app = setup_app(dark)
     folders, query = make_album(home / "Pictures")
     library = open_library()
     window = MainWindow(library)
@@ -52,17 +42,7 @@ def shoot(dark: bool, home: Path) -> None:
     docs = ROOT / "docs"
 
     def wait(condition, timeout: float, what: str) -> None:
-        end = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > end:
-                raise SystemExit(f"timed out waiting for {what}")
-            app.processEvents()
-            time.sleep(0.01)
-
-    def settle() -> None:
-        for _ in range(20):
-            app.processEvents()
-            time.sleep(0.02)
+        wait_for(app, condition, timeout, what)
 
     wait(lambda: window.engine.is_open, 60, "the index to open")
     finished: list = []
@@ -81,7 +61,7 @@ def shoot(dark: bool, home: Path) -> None:
             60,
             "thumbnails",
         )
-        settle()
+        settle(app)
 
     # several photos together: two butterflies from the album, one less-like
     butterflies = sorted((folders[0] / "butterfly").glob("*.jpg"))
@@ -94,7 +74,7 @@ def shoot(dark: bool, home: Path) -> None:
         window._less_like_requested(str(flamingo[0]))
         wait_results()
         wait(lambda: all(c.image is not None for c in window.query_parts.chips), 30, "chips")
-        settle()
+        settle(app)
         window.grab().save(str(docs / f"screenshot-together{suffix}.png"))
 
     # a region of one photo: the query photo, its middle drawn with the mouse
@@ -127,7 +107,7 @@ def shoot(dark: bool, home: Path) -> None:
         30,
         "photos",
     )
-    settle()
+    settle(app)
     dialog.grab().save(str(docs / f"screenshot-why{suffix}.png"))
     print(f"saved the query screenshots{suffix}")
     dialog.close()

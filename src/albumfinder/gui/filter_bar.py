@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -23,12 +25,20 @@ from albumfinder.report import SearchFilter
 ALL_FOLDERS = "All folders"
 
 
-class FilterBar(QWidget):
+class FilterBar(QFrame):
+    """A small panel that drops down from the *Filters* button (a popup: a click elsewhere
+    closes it; :attr:`closed` says so), one filter a row, so nothing is squeezed at the
+    window's narrowest."""
+
     changed = Signal(object)  # the SearchFilter
+    closed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("filterBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        # the click on the Filters button that closes it is not replayed (it would reopen it)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoMouseReplay)
         self.folder = QComboBox()
         self.folder.setObjectName("filterFolder")
         self.folder.setToolTip("Only photos in this album folder")
@@ -51,25 +61,27 @@ class FilterBar(QWidget):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Remove every filter")
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
-        layout.addWidget(self.folder)
-        layout.addSpacing(4)
-        layout.addWidget(self.taken)
-        layout.addWidget(self.after)
-        dash = QLabel("–")
-        layout.addWidget(dash)
-        layout.addWidget(self.before)
-        layout.addSpacing(4)
-        layout.addWidget(self.not_own)
-        layout.addSpacing(4)
+        form = QGridLayout(self)
+        form.setContentsMargins(12, 10, 12, 10)
+        form.setHorizontalSpacing(8)
+        form.setVerticalSpacing(8)
+        folder_label = QLabel("Folder")
+        folder_label.setBuddy(self.folder)
+        form.addWidget(folder_label, 0, 0)
+        form.addWidget(self.folder, 0, 1, 1, 3)
+        form.addWidget(self.taken, 1, 0)
+        form.addWidget(self.after, 1, 1)
+        form.addWidget(QLabel("–"), 1, 2)
+        form.addWidget(self.before, 1, 3)
         score_label = QLabel("At least")
         score_label.setBuddy(self.min_score)
-        layout.addWidget(score_label)
-        layout.addWidget(self.min_score)
-        layout.addStretch(1)
-        layout.addWidget(self.clear_button)
+        form.addWidget(score_label, 2, 0)
+        form.addWidget(self.min_score, 2, 1)
+        form.addWidget(self.not_own, 3, 0, 1, 4)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        form.addLayout(buttons, 4, 0, 1, 4)
         self._sync_dates()
 
         self.folder.activated.connect(lambda _row: self._emit())
@@ -87,6 +99,20 @@ class FilterBar(QWidget):
         edit.setDisplayFormat("yyyy-MM-dd")
         edit.setAccessibleName(name)
         return edit
+
+    def show_below(self, anchor: QWidget) -> None:
+        """Drop down under ``anchor`` (its right edges lined up), kept on the screen."""
+        self.adjustSize()
+        corner = anchor.mapToGlobal(QPoint(anchor.width() - self.width(), anchor.height() + 2))
+        screen = anchor.screen().availableGeometry()
+        x = max(screen.left(), min(corner.x(), screen.right() - self.width()))
+        y = min(corner.y(), screen.bottom() - self.height())
+        self.move(x, y)
+        self.show()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self.closed.emit()
 
     def _taken_toggled(self, _on: bool) -> None:
         self._sync_dates()

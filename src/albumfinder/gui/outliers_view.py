@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from albumfinder.gui import icons
 from albumfinder.gui.elided_label import ElidedLabel
-from albumfinder.gui.painting import draw_fitted_image
+from albumfinder.gui.painting import draw_fitted_image, paint_item_highlight
 from albumfinder.gui.plain_text import PLAIN, tooltip
 from albumfinder.gui.thumbnails import ThumbnailLoader
 
@@ -66,15 +65,8 @@ class PhotoRowDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         palette = option.palette
         cell = QRectF(option.rect).adjusted(3, 2, -3, -2)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
         text = palette.color(QPalette.ColorRole.Text)
-        if selected or hovered:
-            back = QColor(palette.color(QPalette.ColorRole.Highlight))
-            back.setAlpha(70 if selected else 26)
-            bg = QPainterPath()
-            bg.addRoundedRect(cell, 8, 8)
-            painter.fillPath(bg, back)
+        paint_item_highlight(painter, option, cell, 8)
         square = QRectF(cell.left() + 6, cell.top() + 5, THUMB, THUMB)
         image = index.data(IMAGE_ROLE)
         if image is not None and not image.isNull():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter, QPainterPath
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 
 
 def draw_fitted_image(painter: QPainter, image: QImage, area: QRectF, radius: float) -> QRectF:
@@ -26,3 +27,24 @@ def draw_fitted_image(painter: QPainter, image: QImage, area: QRectF, radius: fl
     painter.drawImage(target, image)
     painter.restore()
     return target
+
+
+def paint_item_highlight(
+    painter: QPainter, option: QStyleOptionViewItem, cell: QRectF, radius: float
+) -> bool:
+    """The one look of a hovered or selected item of a list (a translucent accent fill, a
+    ring when it also has the focus). Returns whether it is selected."""
+    palette = option.palette
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
+    hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
+    accent = palette.color(QPalette.ColorRole.Highlight)
+    if selected or hovered:
+        back = QColor(accent)
+        back.setAlpha(70 if selected else 28)
+        path = QPainterPath()
+        path.addRoundedRect(cell, radius, radius)
+        painter.fillPath(path, back)
+    if selected and option.state & QStyle.StateFlag.State_HasFocus:
+        painter.setPen(accent)
+        painter.drawRoundedRect(cell, radius, radius)
+    return selected

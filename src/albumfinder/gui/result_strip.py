@@ -21,13 +21,12 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMenu,
-    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
 )
 
 from albumfinder.gui import icons
-from albumfinder.gui.painting import draw_fitted_image
+from albumfinder.gui.painting import draw_fitted_image, paint_item_highlight
 from albumfinder.gui.plain_text import tooltip as plain_tooltip
 from albumfinder.gui.thumbnails import ThumbnailLoader
 
@@ -64,19 +63,8 @@ class ResultDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         palette = option.palette
         cell = QRectF(option.rect).adjusted(4, 4, -4, -4)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        accent = palette.color(QPalette.ColorRole.Highlight)
         text = palette.color(QPalette.ColorRole.Text)
-        if selected or hovered:
-            back = QColor(accent)
-            back.setAlpha(70 if selected else 28)
-            bg = QPainterPath()
-            bg.addRoundedRect(cell, 10, 10)
-            painter.fillPath(bg, back)
-        if selected and option.state & QStyle.StateFlag.State_HasFocus:
-            painter.setPen(accent)
-            painter.drawRoundedRect(cell, 10, 10)
+        paint_item_highlight(painter, option, cell, 10)
 
         square = QRectF(cell.left() + 6, cell.top() + 6, cell.width() - 12, cell.width() - 12)
         image = index.data(IMAGE_ROLE)

@@ -128,8 +128,7 @@ class MainWindowView(QMainWindow):
         self.banner = Banner()
         self.drop_zone = DropZone()
         self.query_parts = QueryPartsBar(thumbnails)
-        self.filter_bar = FilterBar()
-        self.filter_bar.setVisible(False)
+        self.filter_bar = FilterBar(self)  # a popup under the Filters button
         self.strip = ResultStrip(thumbnails)
         right = QWidget()
         right.setMinimumWidth(RESULTS_MIN_WIDTH)  # the drop zone, the header, three results
@@ -139,7 +138,6 @@ class MainWindowView(QMainWindow):
         right_layout.addWidget(self.drop_zone, 1)
         right_layout.addWidget(self.query_parts)
         right_layout.addLayout(self._results_header())
-        right_layout.addWidget(self.filter_bar)
         right_layout.addWidget(self.strip)
 
         # the album-level views (duplicates, map) are further pages beside the search
@@ -166,6 +164,12 @@ class MainWindowView(QMainWindow):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([300, 900])
         self.setCentralWidget(self.splitter)
+
+    def _show_filters(self, shown: bool) -> None:
+        if shown:
+            self.filter_bar.show_below(self.filters_button)
+        else:
+            self.filter_bar.hide()
 
     def add_page(self, key: str, title: str, widget: QWidget) -> None:
         """Add an album-level view (its ``objectName`` becomes ``key``) as a page beside the
@@ -205,7 +209,8 @@ class MainWindowView(QMainWindow):
         self.filters_button.setCheckable(True)
         self.filters_button.setAutoRaise(True)
         self.filters_button.setToolTip("Only some photos: a folder, the days taken, a lowest score")
-        self.filters_button.toggled.connect(self.filter_bar.setVisible)
+        self.filters_button.toggled.connect(self._show_filters)
+        self.filter_bar.closed.connect(lambda: self.filters_button.setChecked(False))
         header = QHBoxLayout()
         header.setSpacing(8)
         header.addWidget(self.results_title)

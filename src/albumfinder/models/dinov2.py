@@ -160,19 +160,7 @@ class DinoV2(nn.Module):
         return tokens.transpose(1, 2).reshape(x.shape[0], -1, rows, cols)
 
     def _tokens(self, x: torch.Tensor) -> torch.Tensor:
-        """Every token after the last block (CLS, registers, patches), as :meth:`forward`."""
-        rows, cols = x.shape[-2] // PATCH_SIZE, x.shape[-1] // PATCH_SIZE
-        x = self.patch_embed(x)
-        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)
-        x = x + self.interpolate_pos_encoding(rows, cols)
-        if self.num_registers:
-            registers = self.register_tokens.expand(x.shape[0], -1, -1)
-            x = torch.cat((x[:, :1], registers, x[:, 1:]), dim=1)
-        for block in self.blocks:
-            x = block(x)
-        return x
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Every token after the last block (CLS, registers, patches)."""
         rows, cols = x.shape[-2] // PATCH_SIZE, x.shape[-1] // PATCH_SIZE
         x = self.patch_embed(x)
         # Under autocast the patch embedding comes out in low precision; concatenating it with
@@ -184,9 +172,11 @@ class DinoV2(nn.Module):
             x = torch.cat((x[:, :1], registers, x[:, 1:]), dim=1)
         for block in self.blocks:
             x = block(x)
-        out: torch.Tensor = self.norm(
-            x[:, 0]
-        )  # LayerNorm is per token: normalising only CLS is the same
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # LayerNorm is per token: normalising only CLS is the same as normalising all
+        out: torch.Tensor = self.norm(self._tokens(x)[:, 0])
         return out
 
 
