@@ -370,3 +370,22 @@ def test_the_strictness_slider_and_the_look_alike_chip_group_again(qtbot, album)
     with qtbot.waitSignal(page.groupsShown, timeout=TIMEOUT_MS):
         qtbot.mouseClick(page.kind_chips[GroupKind.LOOK_ALIKE], Qt.MouseButton.LeftButton)
     assert GroupKind.LOOK_ALIKE in page.kinds_asked()
+
+
+def test_a_removed_folder_leaves_the_groups_at_once_and_decides_nothing(qtbot, album, tmp_path):
+    window, page, planted, _trash = album
+    other = tmp_path / "Other"
+    other.mkdir()
+    twin = other / "twin.jpg"
+    shutil.copyfile(planted["others"][0], twin)
+    index_folder(qtbot, window, other)
+    groups = find_groups(qtbot, page)
+    assert any(str(twin) in paths(g) for g in groups)
+    window.remove_folder(str(other))
+    qtbot.waitUntil(
+        lambda: not any(str(twin) in paths(g) for g in page.model.groups()), timeout=TIMEOUT_MS
+    )
+    assert not any(str(planted["others"][0]) in paths(g) for g in page.model.groups())
+    # nothing was decided: the folder back, the group is back
+    index_folder(qtbot, window, other)
+    assert any(str(twin) in paths(g) for g in find_groups(qtbot, page))

@@ -56,6 +56,7 @@ from albumfinder.gui.workers import Task
 from albumfinder.library import Library
 from albumfinder.report import (
     DuplicateGroup,
+    FolderStatus,
     GroupKind,
     JobProgress,
     KeeperRule,
@@ -374,6 +375,7 @@ class DuplicatesPage(DuplicatesPageView):
         super().__init__(self.model, CompareView(self.engine.pools))
         self.trash_actions = TrashActions.for_window(window)
         self._task: Task[list[DuplicateGroup]] | None = None
+        self._album_folders: list[str] = []
         self._run_id = 0
         self._has_run = False
         self._again = False  # asked to group again while a run was going
@@ -420,9 +422,7 @@ class DuplicatesPage(DuplicatesPageView):
         self.trash_actions.putBack.connect(self._put_back)
         e = self.engine
         e.opened.connect(lambda _o: self._sync_buttons())
-        e.foldersChanged.connect(
-            lambda statuses: self._refresh_folder_choices([s.path for s in statuses])
-        )
+        e.foldersChanged.connect(self._folders_changed)
         e.indexFinished.connect(self._index_finished)
 
     # -- grouping ----------------------------------------------------------------------
@@ -780,7 +780,22 @@ class DuplicatesPage(DuplicatesPageView):
         if gone:
             self._remove_paths(gone)
 
-    def _remove_paths(self, gone: set[str]) -> None:
+    def _folders_changed(self, statuses: list[FolderStatus]) -> None:
+        """A removed folder's photos leave the groups at once (no decision is stored)."""
+        folders = [s.path for s in statuses]
+        removed = [f for f in self._album_folders if f not in folders]
+        self._album_folders = folders
+        self._refresh_folder_choices(folders)
+        members = [m.path for g in self.model.all_groups() for m in g.members]
+        gone: set[str] = set()
+        for folder in removed:
+            gone.update(Library.leaving_with(folder, members, [*folders, folder]))
+        if gone:
+            self._remove_paths(gone, decided=False)
+
+    def _remove_paths(self, gone: set[str], decided: bool = True) -> None:
+        """Take ``gone`` out of the groups; ``decided``: the user sent them away (trash),
+        so a group left with its keepers only is kept as it is (a decision)."""
         current = self.list.current_group()
         row = self.list.currentIndex().row()
         right = self.compare.right_member()
@@ -790,7 +805,7 @@ class DuplicatesPage(DuplicatesPageView):
             left = without_paths(group, gone)
             if left is group:
                 continue
-            if left is not None and all_kept(left):
+            if decided and left is not None and all_kept(left):
                 settled.append(left)
                 left = None
             changed[group.id] = left
