@@ -130,6 +130,14 @@ def dark_palette():
     return p
 
 
+def offscreen_env(albumfinder_home: Path) -> None:
+    """Offscreen Qt at 2x, a private index under ``albumfinder_home``, no downloads."""
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ.setdefault("QT_SCALE_FACTOR", "2")
+    os.environ["ALBUMFINDER_HOME"] = str(albumfinder_home)
+    os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
+
+
 def setup_app(dark: bool):
     """The app as the screenshots show it: Fusion, DejaVu Sans 10, the light or dark palette."""
     from PySide6.QtGui import QFont, QPalette
@@ -167,10 +175,7 @@ def settle(app, seconds: float = 0.4) -> None:
 def shoot_map(dark: bool, home: Path, out: Path, size: tuple[int, int] = (1280, 800)) -> None:
     """The Map page of the sample album: the whole map, the pointer on a photo (its
     preview), and the odd ones out of one folder beside it."""
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.setdefault("QT_SCALE_FACTOR", "2")
-    os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home-map")
-    os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
+    offscreen_env(home / "albumfinder-home-map")
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QMouseEvent
     from PySide6.QtWidgets import QApplication, QWidget
@@ -237,10 +242,7 @@ def shoot_map(dark: bool, home: Path, out: Path, size: tuple[int, int] = (1280, 
 
 
 def shoot(dark: bool, home: Path, out: Path) -> None:
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.setdefault("QT_SCALE_FACTOR", "2")
-    os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
-    os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
+    offscreen_env(home / "albumfinder-home")
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QApplication

@@ -134,10 +134,7 @@ def run(dark: bool, home: Path, out_dir: Path, samples: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import screenshot
 
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.setdefault("QT_SCALE_FACTOR", "2")
-    os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
-    os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
+    screenshot.offscreen_env(home / "albumfinder-home")
     app = screenshot.setup_app(dark)  # as screenshot.py's pictures
     from albumfinder.gui.app import open_library
     from albumfinder.gui.main_window import MainWindow

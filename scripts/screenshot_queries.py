@@ -9,21 +9,17 @@ screenshot-region*.png, screenshot-why*.png). Same set-up as scripts/screenshot.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshot import ROOT, make_album, settle, setup_app, wait_for  # noqa: E402
+from screenshot import ROOT, make_album, offscreen_env, settle, setup_app, wait_for  # noqa: E402
 
 
 def shoot(dark: bool, home: Path) -> None:
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.setdefault("QT_SCALE_FACTOR", "2")
-    os.environ["ALBUMFINDER_HOME"] = str(home / "albumfinder-home")
-    os.environ.setdefault("ALBUMFINDER_OFFLINE", "1")
+    offscreen_env(home / "albumfinder-home")
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
