@@ -79,6 +79,30 @@ def test_a_trashed_result_leaves_the_strip_and_ctrl_z_brings_it_back(
     assert victim in _search(qtbot, window, photos[1])
 
 
+def test_a_new_search_keeps_the_put_back_but_clears_a_stale_note(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """Searching on (from the map, say) must not take the undo away; a search's own
+    note, with nothing to act on, is cleared by the next search as before."""
+    redirect_trash(tmp_path, monkeypatch)
+    photos = make_album(tmp_path / "Pictures", 4)
+    index_folder(qtbot, window, tmp_path / "Pictures")
+    actions = TrashActions.for_window(window)
+    with qtbot.waitSignal(actions.trashed, timeout=TIMEOUT_MS):
+        actions.trash([str(photos[0])])
+    _search(qtbot, window, photos[1])
+    assert window.banner.message().startswith("1 photo moved to the trash.")
+    assert [b.text() for b in window.banner.action_buttons] == [PUT_BACK]
+    with qtbot.waitSignal(actions.putBack, timeout=TIMEOUT_MS):
+        window.banner.action_buttons[0].click()
+    assert photos[0].exists()
+
+    window.find(QuerySource("path", str(tmp_path), tmp_path.name))  # a folder: a note
+    assert window.banner.isVisible() and window.banner.action_buttons == []
+    _search(qtbot, window, photos[1])
+    assert not window.banner.isVisible()
+
+
 def test_a_refusal_of_every_photo_is_an_error_without_put_back(
     qtbot, window, tmp_path, monkeypatch
 ):

@@ -111,6 +111,13 @@ class Banner(QFrame):
         self.show()
         self._fit_height()
 
+    def clear_transient(self) -> None:
+        """Hide a message that a new step makes stale (a search's error, a folder's note),
+        but not one with a button to act on ("Put back"): an undo must not vanish because
+        the user went on searching. It stays until dismissed or replaced."""
+        if not self.action_buttons:
+            self.hide()
+
     def _set_actions(self, actions: Sequence[BannerAction]) -> None:
         for button in self.action_buttons:
             self._layout.removeWidget(button)

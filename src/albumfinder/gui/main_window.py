@@ -156,7 +156,7 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
             self.add_folder(folder)
 
     def add_folder(self, folder: str) -> None:
-        self.banner.hide()
+        self.banner.clear_transient()
         self.engine.add_folder(folder)
 
     def remove_folder(self, folder: str) -> None:
@@ -258,7 +258,7 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
     def find(self, source: QuerySource) -> None:  # type: ignore[override]
         """Show ``source`` in the drop zone and search for its look-alikes."""
         self._waiting_state = None  # the photo given last is the one searched
-        self.banner.hide()
+        self.banner.clear_transient()
         self.engine.cancel_fetch()  # the photo given last is the one searched
         if source.kind == QueryKind.PATH and not os.path.isfile(str(source.value)):
             what = "a folder" if os.path.isdir(str(source.value)) else "not a file"

@@ -66,7 +66,7 @@ class QueryControl:
         files = [s for s in sources if s.kind != QueryKind.PATH or os.path.isfile(str(s.value))]
         if not files:
             return
-        self.banner.hide()
+        self.banner.clear_transient()
         self.engine.cancel_fetch()  # the photos given last are the ones searched
         state = QueryState(tuple(files), filters=self.filter_bar.search_filter())
         if not self.engine.is_open:  # asked when the index is open
