@@ -279,3 +279,51 @@ def test_exact_copies_asked_alone_are_their_own_groups(planted, tmp_path):
         exact = _groups(library, kinds=["exact"])
     assert exact and all(g.kind is GroupKind.EXACT for g in exact)
     assert precision_recall(pairs_of(exact, "exact"), album.truth("exact")) == (1.0, 1.0)
+
+
+def test_the_keeper_of_a_burst_is_its_sharpest_frame_not_its_largest_file(tmp_path, warm_model):
+    """Camera shake blurs two frames of three; saved at a higher JPEG quality, they are the
+    larger files, which the file-size step alone would keep."""
+    from PIL import ImageDraw, ImageFilter
+
+    from duplicate_album import scene_view
+
+    from photo_factory import exif_bytes
+
+    folder = tmp_path / "album"
+    folder.mkdir()
+    paths = []
+    for frame in range(3):
+        view = scene_view(910, (0.2 + 0.01 * frame, 0.2, 0.7 + 0.01 * frame, 0.575))
+        ImageDraw.Draw(view).ellipse((120 + 60 * frame, 300, 220 + 60 * frame, 400), fill="red")
+        sharp = frame == 1
+        if not sharp:
+            view = view.filter(ImageFilter.GaussianBlur(2.5))
+        path = folder / f"IMG_{3000 + frame}.jpg"
+        view.save(
+            path,
+            quality=70 if sharp else 98,
+            exif=exif_bytes(taken="2024:07:01 09:30:05", subsec=f"{frame * 3}", make="Sony"),
+        )
+        paths.append(path)
+    assert min(paths[0].stat().st_size, paths[2].stat().st_size) > paths[1].stat().st_size
+    with Library(tmp_path / "index.sqlite") as library:
+        library.add_folder(folder)
+        library.index(Library.embedder("builtin"))
+        groups = _groups(library)
+    assert [(g.kind, len(g.members)) for g in groups] == [(GroupKind.BURST, 3)]
+    keeper = groups[0].members[0]
+    assert keeper.keep and keeper.path == str(paths[1])
+    assert groups[0].reason.startswith("kept: sharpest frame")
+
+
+def test_a_rule_saved_before_a_step_existed_gets_it_in_its_default_place():
+    from albumfinder.duplicates.keeper import KEEPER_STEPS, checked_rule
+
+    old = KeeperRule(("folder", "pixels", "format", "metadata", "file size", "age"), ("/a",))
+    rule = checked_rule(old)
+    assert rule.steps == (
+        "folder", "pixels", "format", "metadata", "sharpness", "file size", "age"
+    )  # fmt: skip
+    assert rule.folder_priority == ("/a",)
+    assert set(checked_rule(KeeperRule(("age",))).steps) == set(KEEPER_STEPS)

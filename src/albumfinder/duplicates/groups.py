@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from albumfinder.duplicates.candidates import Edges, set_bits, turned_pairs, with_pairs
 from albumfinder.duplicates.keeper import choose_keeper
 from albumfinder.duplicates.photo import Photo
+from albumfinder.duplicates.sharpness import sharpness
 from albumfinder.duplicates.thresholds import (
     BURST_GAP_S,
     Thresholds,
@@ -303,6 +304,12 @@ class Grouping:
         return self._group(rows, kind, lambda p, keeper: copy_why(p, keeper, exact))
 
     def _burst_group(self, rows: list[int]) -> DuplicateGroup:
+        for row in rows:  # the keeper of a burst is its sharpest frame
+            photo = self.photos[row]
+            if photo.sharpness is None:
+                self.photos[row] = replace(
+                    photo, sharpness=sharpness(photo.path, photo.size, photo.mtime_ns)
+                )
         times = sorted((self.photos[r].taken_ns or 0, r) for r in rows)
         gaps = {}
         for i, (when, row) in enumerate(times):

@@ -92,6 +92,13 @@ def _folder_words(keeper: Photo, other: Photo, priority: Sequence[str]) -> str:
     return f"kept: in {folder} (folder priority)"
 
 
+def _sharpness_words(keeper: Photo, other: Photo, _priority: Sequence[str]) -> str:
+    ratio = (keeper.sharpness or 0.0) / max(other.sharpness or 0.0, 1e-9)
+    if ratio >= 100:
+        return "kept: sharpest frame"
+    return f"kept: sharpest frame ({ratio:.1f}× the next)"
+
+
 def _format_name(photo: Photo) -> str:
     return photo.format or "unknown format"
 
@@ -122,6 +129,12 @@ KEEPER_STEPS: dict[str, KeeperStep] = {
             ),
         ),
         KeeperStep(
+            "sharpness",
+            "Sharpest frame (bursts)",
+            lambda p, _: p.sharpness or 0.0,
+            _sharpness_words,
+        ),
+        KeeperStep(
             "file size",
             "Larger file",
             lambda p, _: float(p.size),
@@ -145,9 +158,16 @@ DEFAULT_RULE = KeeperRule(steps=tuple(KEEPER_STEPS))
 
 
 def checked_rule(rule: KeeperRule) -> KeeperRule:
-    """``rule`` with unknown steps left out and missing ones appended in default order."""
+    """``rule`` with unknown steps left out and missing ones (a rule saved before a step
+    existed) put where the default order has them: before the first step that follows them
+    there, so a new step does not land behind every step a user never moved."""
     steps = [s for s in dict.fromkeys(rule.steps) if s in KEEPER_STEPS]
-    steps += [s for s in KEEPER_STEPS if s not in steps]
+    default = list(KEEPER_STEPS)
+    for name in default:
+        if name in steps:
+            continue
+        later = [s for s in default[default.index(name) + 1 :] if s in steps]
+        steps.insert(steps.index(later[0]) if later else len(steps), name)
     return KeeperRule(tuple(steps), tuple(rule.folder_priority))
 
 

@@ -16,6 +16,8 @@ class Photo:
     size: int
     mtime_ns: int
     facts: PhotoFacts | None
+    #: the focus measure (duplicates.sharpness), measured for burst frames only
+    sharpness: float | None = None
 
     @property
     def content_hash(self) -> str | None:
