@@ -234,3 +234,33 @@ def test_in_the_background_the_flag_rule_runs_until_the_measure_is_remembered(
     measured = remembered(TINY)
     assert measured is not None
     assert auto_precision(TINY, "cpu", tiny_model(), Precision.BF16).value == measured.chosen
+
+
+def test_the_about_box_says_how_each_model_runs_on_this_cpu(fake_cpu, qtbot, window):
+    """The About box (issue 15, target 1): the measured choice with its figures; the flag
+    rule, and when it is measured, for a model not run here yet; the CPU's kind."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    from albumfinder.gui.about_dialog import AboutDialog
+
+    fake_cpu("Plain AVX2 CPU", "fpu sse sse2 avx avx2 fma")
+    remember_choice("dinov2-small", "int8")
+    seen: dict = {}
+
+    def look_and_close() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, AboutDialog)
+        seen.update(dialog.model_lines())
+        seen["text"] = " | ".join(label.text() for label in dialog.findChildren(QLabel))
+        dialog.reject()
+
+    QTimer.singleShot(200, look_and_close)
+    window.about_action.trigger()  # modal until closed
+    assert seen["DINOv2 small (ViT-S/14)"] == "int8 (measured: fp32 5.0/s, int8 9.5/s cos 0.99950)"
+    assert seen["DINOv2 base (ViT-B/14)"] == (
+        "fp32 by the CPU's flags, until measured the first time it runs here"
+    )
+    assert seen["Built-in (EfficientNet-Lite0, offline)"].startswith("fp32")
+    assert "Plain AVX2 CPU" in seen["text"] and "AVX2, no native bf16 or VNNI" in seen["text"]
+    assert str(paths.index_path()) in seen["text"]

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from albumfinder import duplicates, fetch, paths, safe_trash
+from albumfinder.about import about_facts
 from albumfinder.allocator import release_free_memory
 from albumfinder.atlas import outliers as odd_ones
 from albumfinder.atlas.jobs import JobCancelled as JobCancelled  # the faces name it
@@ -39,6 +40,7 @@ from albumfinder.models.weights import remove_stale_parts
 from albumfinder.photo_facts import PhotoFacts, wall_clock_ns
 from albumfinder.regions import QueryError, check_crop, open_region
 from albumfinder.report import (
+    AboutFacts,
     AlbumMap,
     AlbumStatus,
     CombinedQuery,
@@ -482,6 +484,12 @@ class Library:
     def models(model_path: str | os.PathLike[str] | None = None) -> list[ModelRow]:
         """Every model: the listed ones first, in the order the faces offer them."""
         return loading.model_rows(model_path)
+
+    @staticmethod
+    def about() -> AboutFacts:
+        """The version, this computer's CPU and its kind, what "auto" measured for each
+        listed model here, and where the app keeps its files (no index, no torch)."""
+        return about_facts()
 
     @staticmethod
     def default_model(

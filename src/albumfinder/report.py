@@ -216,6 +216,20 @@ class ModelRow:
     calibration: Calibration | None = None
 
 
+@dataclass(frozen=True)
+class AboutFacts:
+    """What the About box says (:meth:`Library.about`)."""
+
+    version: str
+    python: str
+    cpu: str  # the CPU's model name
+    cores: int  # the logical CPUs this process may run on
+    cpu_kind: str  # in words: what the CPU computes natively
+    #: (title, how "auto" runs it here and why) for each listed model
+    models: list[tuple[str, str]]
+    locations: list[tuple[str, str]]  # (what, folder or file)
+
+
 @dataclass
 class QueryPhotos:
     """What :meth:`Library.expand_queries` found: the photos, in order, and what stands for

@@ -300,3 +300,21 @@ def _start_in_background(
     # Not a daemon: a short run (one CLI search) waits at exit for the few seconds left,
     # so the result is remembered, and torch is never torn down under a running pass.
     threading.Thread(target=run, name=f"calibrate {spec.name}", daemon=False).start()
+
+
+def auto_mode_words(spec: ModelSpec, device: str) -> str:
+    """What precision "auto" runs ``spec`` at on ``device``, and why, in one line (the About
+    box): the measured choice with its figures, else the flag rule's and when it is measured."""
+    from albumfinder.embedding.device import cpu_auto_candidates, resolve_precision
+
+    flag_rule = resolve_precision("auto", device, spec).value
+    if device != "cpu":
+        return f"{flag_rule} on the {device}"
+    if (spec.weights_bytes or 0) > MAX_CALIBRATED_BYTES:
+        return f"{flag_rule}, by the CPU's flags (too large to measure every mode)"
+    if len(cpu_auto_candidates(spec)) < 2:
+        return f"{flag_rule}, the one mode that pays off on this CPU"
+    known = remembered(spec, device)
+    if known is not None:
+        return known.summary()
+    return f"{flag_rule} by the CPU's flags, until measured the first time it runs here"

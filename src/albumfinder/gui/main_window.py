@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from albumfinder.errors import ImageLoadError
 from albumfinder.gui import advice, reveal
+from albumfinder.gui.about_dialog import AboutDialog
 from albumfinder.gui.banner import BannerLevel
 from albumfinder.gui.drop_zone import QueryKind, QuerySource, encode_png, sources_from_mime
 from albumfinder.gui.duplicates_page import DuplicatesPage
@@ -228,6 +229,9 @@ class MainWindow(ModelControl, QueryControl, MainWindowView):
         self.status_label.setText("Indexing stopped")
         self.banner.show_message(BannerLevel.ERROR, f"Indexing stopped: {advice.in_words(exc)}")
         self._select_model_row(self.engine.model)
+
+    def show_about(self) -> None:
+        AboutDialog(Library.about(), self).exec()
 
     # -- queries -----------------------------------------------------------------------
     def open_photo(self) -> None:

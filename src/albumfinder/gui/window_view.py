@@ -93,6 +93,10 @@ class MainWindowView(QMainWindow):
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.addActions([self.rescan_action, self.quit_action])
+        self.about_action = QAction(icons.icon("info"), "About Album Finder", self)
+        self.about_action.setToolTip(
+            "About Album Finder: version, how the models run on this computer, where its files are"
+        )
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar("Main")
@@ -114,6 +118,12 @@ class MainWindowView(QMainWindow):
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setToolTip("The model that compares photos")
         toolbar.addWidget(self.model_combo)
+        toolbar.addSeparator()
+        toolbar.addAction(self.about_action)
+        about_button = toolbar.widgetForAction(self.about_action)
+        if isinstance(about_button, QToolButton):  # an icon is enough beside the model list
+            about_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            about_button.setObjectName("aboutButton")
         self.addToolBar(toolbar)
         self.addAction(self.open_action)
         self.addAction(self.paste_action)
@@ -250,6 +260,7 @@ class MainWindowView(QMainWindow):
         self.paste_action.triggered.connect(self.paste)
         self.add_action.triggered.connect(self.choose_folder)
         self.rescan_action.triggered.connect(self._rescan_requested)
+        self.about_action.triggered.connect(self.show_about)
         panel = self.library_panel
         panel.addRequested.connect(self.choose_folder)
         panel.removeRequested.connect(self.remove_folder)
@@ -306,6 +317,9 @@ class MainWindowView(QMainWindow):
         raise NotImplementedError
 
     def show_skipped(self) -> None:
+        raise NotImplementedError
+
+    def show_about(self) -> None:
         raise NotImplementedError
 
     def open_photo(self) -> None:
