@@ -9,12 +9,12 @@ candidates and each keeps the median of its rounds, so ratios stay meaningful on
 machine. Fidelity: the lowest cosine of an embedding to its torch fp32 embedding over real
 photos (``../shared/data``; the int8 QDQ graph is calibrated on other photos than those).
 
-AVX2 emulation: ``--cpu avx2`` re-runs this script in a child with ATEN_CPU_CAPABILITY=avx2,
-ONEDNN_MAX_CPU_ISA=AVX2 (torch's oneDNN and OpenVINO's), FBGEMM_ENABLE_INSTRUCTIONS=AVX2 and
-the project's CPU probe shown a cpuinfo without bf16. ONNX Runtime has no such switch (its
-MLAS kernels pick by CPUID), so its rows under "avx2 (emulated)" are really AVX-512 figures
-and are marked so. Needs ``pip install onnxruntime onnx openvino`` (rows are skipped where a
-runtime is missing). Run:
+AVX2 emulation: ``--cpu avx2`` re-runs this script in a child with the kernels held to AVX2
+(``albumfinder.embedding.cpu.AVX2_LIMITS``: torch's own, oneDNN's (OpenVINO's too), fbgemm's
+and MKL's, which does torch's fp32 matmuls) and the project's CPU probe shown a cpuinfo
+without bf16. ONNX Runtime has no such switch (its MLAS kernels pick by CPUID), so its rows
+under "avx2 (emulated)" are really AVX-512 figures and are marked so. Needs ``pip install
+onnxruntime onnx openvino`` (rows are skipped where a runtime is missing). Run:
     python benchmarks/bench_runtimes.py [--models dinov2-small builtin] [--cpu real avx2]
 """
 
@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
+from albumfinder.embedding.cpu import AVX2_LIMITS
 
 from common import SHARED_DATA, load_model, machine, mark, print_table
 
@@ -219,12 +221,7 @@ def child_env(kind: str) -> dict[str, str]:
     if kind == "avx2":
         fake = Path(tempfile.mkdtemp(prefix="af-cpu-")) / "cpuinfo"
         fake.write_text(f"processor\t: 0\nflags\t\t: {AVX2_FLAGS}\n")
-        env.update(
-            ALBUMFINDER_CPUINFO=str(fake),
-            ATEN_CPU_CAPABILITY="avx2",
-            ONEDNN_MAX_CPU_ISA="AVX2",
-            FBGEMM_ENABLE_INSTRUCTIONS="AVX2",
-        )
+        env.update(AVX2_LIMITS, ALBUMFINDER_CPUINFO=str(fake))
     return env
 
 

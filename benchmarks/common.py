@@ -49,15 +49,11 @@ def machine() -> str:
 
 
 def cpu_kind() -> str:
-    """Which CPU kind the figures are for: the real one, or AVX2 emulated (torch's, oneDNN's
-    and fbgemm's kernels held to AVX2, the project's probe shown a cpuinfo without bf16)."""
-    limits = [
-        f"{e}={os.environ[e]}"
-        for e in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "FBGEMM_ENABLE_INSTRUCTIONS")
-        if e in os.environ
-    ]
-    from albumfinder.embedding.cpu import cpu_has_bf16, cpu_has_int8_dot
+    """Which CPU kind the figures are for: the real one, or AVX2 emulated (torch's, oneDNN's,
+    fbgemm's and MKL's kernels held to AVX2, the project's probe shown a cpuinfo without bf16)."""
+    from albumfinder.embedding.cpu import AVX2_LIMITS, cpu_has_bf16, cpu_has_int8_dot
 
+    limits = [f"{e}={os.environ[e]}" for e in AVX2_LIMITS if e in os.environ]
     probe = "bf16" if cpu_has_bf16() else "VNNI, no bf16" if cpu_has_int8_dot() else "no bf16/VNNI"
     if limits or os.environ.get("ALBUMFINDER_CPUINFO"):
         return f"emulated ({', '.join(limits)}; probe sees {probe})"

@@ -17,7 +17,7 @@ runtime.tune_process()  # as every entry point does, before torch is imported
 
 # ALBUMFINDER_TEST_CPU=avx2 or =avx512-bf16 runs the whole suite as that CPU kind would: the
 # CPU-kind probe reads a fake /proc/cpuinfo (child processes too), and for avx2 torch's,
-# oneDNN's and fbgemm's kernels are held to AVX2 (set before torch is imported).
+# oneDNN's, fbgemm's and MKL's kernels are held to AVX2 (set before torch is imported).
 _TEST_CPU_FLAGS = {
     "avx2": "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c",
     "avx512-bf16": "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c avx512f avx512bw "
@@ -31,9 +31,10 @@ if _test_cpu := os.environ.get("ALBUMFINDER_TEST_CPU"):
         _handle.write(f"processor\t: 0\nflags\t\t: {_TEST_CPU_FLAGS[_test_cpu]}\n")
     os.environ["ALBUMFINDER_CPUINFO"] = _fake
     if _test_cpu == "avx2":
-        os.environ.setdefault("ATEN_CPU_CAPABILITY", "avx2")
-        os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX2")
-        os.environ.setdefault("FBGEMM_ENABLE_INSTRUCTIONS", "AVX2")  # int8 kernels too
+        from albumfinder.embedding.cpu import AVX2_LIMITS
+
+        for _name, _value in AVX2_LIMITS.items():
+            os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(autouse=True)

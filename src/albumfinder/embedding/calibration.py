@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from albumfinder import paths
-from albumfinder.embedding.cpu import cpu_flags, cpu_model_name
+from albumfinder.embedding.cpu import AVX2_LIMITS, cpu_flags, cpu_model_name
 from albumfinder.models.registry import ModelSpec, Precision
 from albumfinder.report import Calibration, ModeFigures
 
@@ -66,7 +66,7 @@ CHOICE_MARGIN = 1.10
 #: CPU-flag rule stays: ViT-S/14 and ViT-B/14 are measured, ViT-L and ViT-g not
 MAX_CALIBRATED_BYTES = 400_000_000
 #: environment variables that limit what torch's kernels use: part of the machine's identity
-CPU_LIMIT_ENVS = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "FBGEMM_ENABLE_INSTRUCTIONS")
+CPU_LIMIT_ENVS = tuple(AVX2_LIMITS)
 #: the packages whose versions decide the speed of a mode
 RUNTIME_PACKAGES = ("torch",)
 

@@ -17,6 +17,15 @@ CPUINFO_ENV = "ALBUMFINDER_CPUINFO"
 FLAG_LINES = ("flags", "Features")
 #: the line that names the CPU: "model name" on x86, "Hardware"/"CPU part" on some Arm
 NAME_LINES = ("model name", "Hardware", "CPU part")
+#: what holds the kernels to AVX2 on a CPU that has more, to measure and test as an ordinary
+#: AVX2 CPU runs: torch's own kernels, oneDNN, fbgemm (int8) and MKL, whose BLAS does torch's
+#: fp32 matmuls (without it they keep AVX-512 and AMX). Set before torch is imported.
+AVX2_LIMITS = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+}
 
 
 def _cpuinfo_first(names: tuple[str, ...]) -> str | None:
