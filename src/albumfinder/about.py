@@ -56,7 +56,7 @@ def about_facts() -> AboutFacts:
         locations=[
             ("Index", str(paths.index_path())),
             ("Model weights", str(paths.weights_dir())),
-            ("Cache (thumbnails, measurements)", str(paths.cache_dir())),
+            ("Cache", str(paths.cache_dir())),
             ("Settings", str(paths.config_dir())),
             ("Logs", str(paths.log_dir())),
         ],

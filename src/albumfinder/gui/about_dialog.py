@@ -8,14 +8,15 @@ the first time. Every path can be selected and copied. The dialog decides nothin
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QGridLayout,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from albumfinder.gui import icons
 from albumfinder.report import AboutFacts
 
+WIDTH = 680
 PLAIN = Qt.TextFormat.PlainText
 SELECTABLE = Qt.TextInteractionFlag.TextSelectableByMouse
 LICENCES = (
@@ -40,18 +42,67 @@ def _label(text: str, *, selectable: bool = False, wrap: bool = True) -> QLabel:
     return label
 
 
-def _section(title: str, rows: list[tuple[str, str]], name: str) -> QGroupBox:
+def _secondary(label: QLabel) -> QLabel:
+    """Secondary text: between the text and the window colour, readable in both palettes
+    (a disabled label's grey is too faint on a light window)."""
+    palette = label.palette()
+    text = palette.color(QPalette.ColorRole.WindowText)
+    window = palette.color(QPalette.ColorRole.Window)
+    mixed = QColor(
+        round(text.red() * 0.6 + window.red() * 0.4),
+        round(text.green() * 0.6 + window.green() * 0.4),
+        round(text.blue() * 0.6 + window.blue() * 0.4),
+    )
+    palette.setColor(QPalette.ColorRole.WindowText, mixed)
+    palette.setColor(QPalette.ColorRole.Text, mixed)
+    label.setPalette(palette)
+    return label
+
+
+def _section(
+    title: str, rows: list[tuple[str, str]], name: str, *, stacked: bool = False
+) -> QGroupBox:
+    """A titled box of (key, value) rows; ``stacked``: each value under its key, across the
+    whole width (long values wrap there instead of being squeezed beside their key)."""
     box = QGroupBox(title)
     box.setObjectName(name)
-    grid = QGridLayout(box)
-    grid.setHorizontalSpacing(14)
-    grid.setVerticalSpacing(6)
-    grid.setColumnStretch(1, 1)
-    for row, (key, value) in enumerate(rows):
+    form = QFormLayout(box)
+    form.setHorizontalSpacing(14)
+    form.setVerticalSpacing(4 if stacked else 6)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    if stacked:
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
+    for key, value in rows:
         key_label = _label(key, wrap=False)
-        key_label.setEnabled(False)  # the palette's secondary text colour
-        grid.addWidget(key_label, row, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addWidget(_label(value, selectable=True), row, 1)
+        value_label = _label(value, selectable=True)
+        if stacked:
+            value_label = _secondary(value_label)
+            value_label.setContentsMargins(12, 0, 0, 4)
+        else:
+            key_label = _secondary(key_label)
+        form.addRow(key_label, value_label)
+    return box
+
+
+def _path_field(path: str) -> QLineEdit:
+    """A path in full, however long: read-only, scrolls, selects and copies."""
+    field = QLineEdit(path)
+    field.setReadOnly(True)
+    field.setFrame(False)
+    field.setCursorPosition(0)
+    field.setToolTip(path)
+    field.setStyleSheet("QLineEdit { background: transparent; }")
+    return field
+
+
+def _locations(rows: list[tuple[str, str]]) -> QGroupBox:
+    box = QGroupBox("Where things are")
+    box.setObjectName("aboutLocations")
+    form = QFormLayout(box)
+    form.setHorizontalSpacing(14)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    for key, path in rows:
+        form.addRow(_secondary(_label(key, wrap=False)), _path_field(path))
     return box
 
 
@@ -60,7 +111,6 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About Album Finder")
         self.setObjectName("aboutDialog")
-        self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 18, 20, 14)
         layout.setSpacing(12)
@@ -80,15 +130,18 @@ class AboutDialog(QDialog):
             'How the models run here (precision "auto")',
             facts.models,
             "aboutModels",
+            stacked=True,
         )
         layout.addWidget(self.models)
-        layout.addWidget(_section("Where things are", facts.locations, "aboutLocations"))
-        licences = _label(LICENCES)
-        licences.setEnabled(False)
-        layout.addWidget(licences)
+        layout.addWidget(_locations(facts.locations))
+        layout.addWidget(_secondary(_label(LICENCES)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # a dialog does not pass word wrap's height-for-width up: fix the width, ask the
+        # layout for the height the wrapped text needs there
+        self.setFixedWidth(WIDTH)
+        self.setMinimumHeight(layout.totalHeightForWidth(WIDTH))
 
     def _heading(self, facts: AboutFacts) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -104,9 +157,7 @@ class AboutDialog(QDialog):
         font.setBold(True)
         title.setFont(font)
         text.addWidget(title)
-        version = _label(f"Version {facts.version}", selectable=True)
-        version.setEnabled(False)
-        text.addWidget(version)
+        text.addWidget(_secondary(_label(f"Version {facts.version}", selectable=True)))
         text.addSpacing(6)
         text.addWidget(
             _label(
@@ -119,11 +170,12 @@ class AboutDialog(QDialog):
 
     def model_lines(self) -> dict[str, str]:
         """What the models section says, by model title (for the tests)."""
-        grid = self.models.layout()
-        assert isinstance(grid, QGridLayout)
+        form = self.models.layout()
+        assert isinstance(form, QFormLayout)
         lines = {}
-        for row in range(grid.rowCount()):
-            key, value = grid.itemAtPosition(row, 0), grid.itemAtPosition(row, 1)
+        for row in range(form.rowCount()):
+            key = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            value = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
             if key is not None and value is not None:
                 key_widget, value_widget = key.widget(), value.widget()
                 assert isinstance(key_widget, QLabel) and isinstance(value_widget, QLabel)
