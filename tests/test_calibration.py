@@ -240,7 +240,7 @@ def test_the_about_box_says_how_each_model_runs_on_this_cpu(fake_cpu, qtbot, win
     """The About box (issue 15, target 1): the measured choice with its figures; the flag
     rule, and when it is measured, for a model not run here yet; the CPU's kind."""
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QLabel
+    from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 
     from albumfinder.gui.about_dialog import AboutDialog
 
@@ -253,6 +253,7 @@ def test_the_about_box_says_how_each_model_runs_on_this_cpu(fake_cpu, qtbot, win
         assert isinstance(dialog, AboutDialog)
         seen.update(dialog.model_lines())
         seen["text"] = " | ".join(label.text() for label in dialog.findChildren(QLabel))
+        seen["paths"] = [field.text() for field in dialog.findChildren(QLineEdit)]
         dialog.reject()
 
     QTimer.singleShot(200, look_and_close)
@@ -263,4 +264,4 @@ def test_the_about_box_says_how_each_model_runs_on_this_cpu(fake_cpu, qtbot, win
     )
     assert seen["Built-in (EfficientNet-Lite0, offline)"].startswith("fp32")
     assert "Plain AVX2 CPU" in seen["text"] and "AVX2, no native bf16 or VNNI" in seen["text"]
-    assert str(paths.index_path()) in seen["text"]
+    assert str(paths.index_path()) in seen["paths"]
