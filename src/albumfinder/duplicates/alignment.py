@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 from PIL import Image
-from scipy.ndimage import gaussian_filter, uniform_filter
+from scipy.ndimage import gaussian_filter, maximum_filter, minimum_filter, uniform_filter
 from scipy.signal import fftconvolve
 
 from albumfinder.errors import AlbumFinderError
@@ -47,7 +47,7 @@ CONTRAST_RATIO = 0.08
 COLOUR_RATIO = 0.15
 COLOUR_SHIFT_LEVELS = 6.0
 #: a block (1/16 of a side) this far off (RMS levels, after fitting tones) is a local edit
-LOCAL_EDIT_LEVELS = 28.0
+LOCAL_EDIT_LEVELS = 12.0
 
 
 @dataclass(frozen=True)
@@ -230,13 +230,16 @@ def _tone_fit(ya: np.ndarray, yb: np.ndarray) -> tuple[float, float]:
 
 
 def _local_change(a: np.ndarray, b: np.ndarray) -> float:
-    """The largest block RMS difference of ``b`` from ``a`` with tones fitted per channel."""
-    fitted = np.empty_like(a)
+    """The largest block RMS of what ``b`` has that no pixel of ``a`` within one pixel has
+    (tones fitted per channel): a watermark, not an edge the alignment put a pixel off."""
+    outside = np.empty_like(a)
     for channel in range(a.shape[2]):
-        x, y = a[..., channel].ravel(), b[..., channel].ravel()
-        gain, offset = np.polyfit(x, y, 1) if x.std() > 1e-6 else (0.0, y.mean())
-        fitted[..., channel] = gain * a[..., channel] + offset
-    error = ((b - fitted) ** 2).mean(axis=2)
+        x, y = a[..., channel], b[..., channel]
+        gain, offset = np.polyfit(x.ravel(), y.ravel(), 1) if x.std() > 1e-6 else (0.0, y.mean())
+        fitted = gain * x + offset
+        high, low = maximum_filter(fitted, 3), minimum_filter(fitted, 3)
+        outside[..., channel] = np.maximum(y - high, 0) + np.maximum(low - y, 0)
+    error = (outside**2).mean(axis=2)
     block = max(4, min(error.shape) // 16)
     return float(np.sqrt(uniform_filter(error, block).max()))
 
