@@ -107,7 +107,7 @@ def _align(smaller: FileKey, bigger: FileKey, turns: tuple[int, ...]) -> Alignme
     return best
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)  # ~10 MB of small pictures
 def _decoded(key: FileKey) -> Image.Image | None:
     """The photo, upright RGB, its longer side :data:`SIDE` pixels."""
     try:
@@ -242,8 +242,3 @@ def _local_change(a: np.ndarray, b: np.ndarray) -> float:
     error = (outside**2).mean(axis=2)
     block = max(4, min(error.shape) // 16)
     return float(np.sqrt(uniform_filter(error, block).max()))
-
-
-def clear_cache() -> None:
-    _align.cache_clear()
-    _decoded.cache_clear()

@@ -187,7 +187,11 @@ def copy_why(member: Photo, keeper: Photo, exact: bool) -> str:
     parts += [edited_words(edits)] if edits else []
     encoding = _encoding_words(member, keeper)
     parts += [encoding] if encoding else []
-    return ", ".join(parts) if parts else "edited"
+    if parts:
+        return ", ".join(parts)
+    if fit is not None and fit.found.same_picture:  # the same picture, saved again
+        return _resave_words(member)
+    return "edited"
 
 
 def edited_words(edits: tuple[str, ...]) -> str:
@@ -221,6 +225,13 @@ def _encoding_words(member: Photo, keeper: Photo) -> str | None:
     if fm.format != fk.format:
         return f"re-encoded ({fm.format})"
     return None
+
+
+def _resave_words(member: Photo) -> str:
+    facts = member.facts
+    if facts and facts.format == "JPEG" and facts.jpeg_quality is not None:
+        return f"re-encoded (JPEG q{facts.jpeg_quality})"
+    return f"re-encoded ({facts.format})" if facts and facts.format else "re-encoded"
 
 
 def burst_why(gap_ns: int) -> str:
