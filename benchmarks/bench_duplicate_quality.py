@@ -118,8 +118,9 @@ def print_cosines(name: str, library: Library, model_key: str, album) -> None:
     print(
         f"{name}: planted near-duplicates cosine min {min(near):.3f} median "
         f"{np.median(near):.3f}; different shots of one scene max {max(shots):.3f}; "
-        f"unplanted pairs max {max(other):.3f}, 99.9th percentile {np.percentile(other, 99.9):.3f}; "
-        f"{decoded} of {len(other)} unplanted pairs in the decoded band {band[0]:.2f}-{band[1]:.2f}"
+        f"unplanted pairs max {max(other):.3f}, 99.9th percentile "
+        f"{np.percentile(other, 99.9):.3f}; {decoded} of {len(other)} unplanted pairs in "
+        f"the decoded band {band[0]:.2f}-{band[1]:.2f}"
     )
 
 
