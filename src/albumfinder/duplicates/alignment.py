@@ -35,8 +35,11 @@ SIDE = 128
 SMALLEST_SCALE = 0.55
 #: scale steps of the coarse search, then of its refinement around the best
 _COARSE_STEP, _FINE_STEP = 0.03, 0.006
-#: the least correlation of detail at which the smaller photo is that window of the bigger
-SAME_PICTURE = 0.75
+#: the least correlation of detail at which the smaller photo is that window of the bigger:
+#: enough to say where a copy lies (and how it was edited), and enough to call two photos
+#: the same picture (planted copies, edited ones too: 0.95 and more; two catalogue shots
+#: of one motorbike model in another colour: 0.82; unrelated photos: under 0.45)
+ALIGNED, SAME_PICTURE = 0.75, 0.9
 #: a window covering at least this share of each side is the whole picture (a resize)
 WHOLE_SIDE = 0.97
 #: tone and colour differences beyond what resizing and recompression make (0-255 levels)
@@ -59,6 +62,10 @@ class Alignment:
     window: tuple[float, float, float, float]
     correlation: float  # of detail, -1..1
     edits: tuple[str, ...]  # "brighter", "darker", "contrast", "colours", "local"
+
+    @property
+    def aligned(self) -> bool:
+        return self.correlation >= ALIGNED
 
     @property
     def same_picture(self) -> bool:
@@ -146,7 +153,7 @@ def _search(small: Image.Image, big: Image.Image, turn: int) -> Alignment | None
     if not np.isfinite(score):
         return None
     window = (x / big.width, y / big.height, w / big.width, h / big.height)
-    edits = _edits(small, big, (x, y, x + w, y + h)) if score >= SAME_PICTURE else ()
+    edits = _edits(small, big, (x, y, x + w, y + h)) if score >= ALIGNED else ()
     return Alignment(turn, window, float(score), edits)
 
 

@@ -176,7 +176,7 @@ def copy_why(member: Photo, keeper: Photo, exact: bool) -> str:
     if exact:
         return "same pixels"
     fit = _fit(member, keeper)
-    if fit is None or not fit.found.same_picture:  # not decoded, or not aligned: the facts
+    if fit is None or not fit.found.aligned:  # not decoded, or not aligned: the facts
         turn, _bits = best_orientation(keeper, member)
         cropped, edits = _aspect_changed(member, keeper, turn), ()
     else:
@@ -189,7 +189,7 @@ def copy_why(member: Photo, keeper: Photo, exact: bool) -> str:
     parts += [encoding] if encoding else []
     if parts:
         return ", ".join(parts)
-    if fit is not None and fit.found.same_picture:  # the same picture, saved again
+    if fit is not None and fit.found.aligned:  # the same picture, saved again
         return _resave_words(member)
     return "edited"
 
