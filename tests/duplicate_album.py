@@ -3,7 +3,8 @@
 Every planted pair is recorded with its kind, so a test can measure pair precision and
 recall per kind: byte copies and a same-pixels PNG (exact); a PNG re-save of a JPEG, a
 resize, a JPEG q60 recompression, a crop to ~70 % of the area, rotations by 90° and 180°,
-a mirror, brightness, contrast, a filter and a small watermark (near-duplicate); a burst of
+a mirror, brightness, contrast, a filter, a small watermark, a copy shrunk to 1/4 of the
+width and a crop of another corner, also to ~70 % (near-duplicate); a burst of
 frames 0.4 s apart with EXIF times (camera shake and a moving subject: burst); and
 different shots of one scene (a step aside, a zoom: look-alike at most).
 """
@@ -97,6 +98,8 @@ def make_planted_album(
         "contrast.jpg": lambda im: ImageEnhance.Contrast(im).enhance(1.3),
         "filter.jpg": lambda im: ImageEnhance.Color(im).enhance(0.5).filter(ImageFilter.SMOOTH),
         "watermark.jpg": _watermarked,
+        "shrunk.jpg": lambda im: im.resize((200, 150), Image.Resampling.LANCZOS),
+        "corner.jpg": lambda im: im.crop((800 - int(800 * 0.84), 600 - int(600 * 0.84), 800, 600)),
     }
     for number, (name, change) in enumerate(variants.items()):
         image = picture(next(seed), SIZE)

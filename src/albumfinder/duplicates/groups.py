@@ -156,7 +156,7 @@ class Grouping:
         a, b, cos = edges.a, edges.b, edges.cos
         wanted = inside[a] & inside[b]
         enough = self.thresholds.look_alike(self.strictness) if looks else 1.0
-        enough = min(enough, self.thresholds.near(self.strictness))
+        enough = min(enough, self.thresholds.near(self.strictness), self.thresholds.crop_floor)
         close = wanted & (cos >= enough)
         maybe = np.flatnonzero(wanted & ~close & (cos >= self.thresholds.phash_floor))
         if len(maybe):

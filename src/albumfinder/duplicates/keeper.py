@@ -14,7 +14,8 @@ from albumfinder.duplicates.photo import Photo
 from albumfinder.report import KeeperRule
 from albumfinder.scan import is_under
 
-#: originals over derived copies: RAW > HEIC > JPEG > PNG/WebP and other re-saves
+#: originals over derived copies: RAW > HEIC > JPEG > PNG/WebP and other re-saves (and,
+#: within JPEG, the higher quality over a re-save at a lower one)
 FORMAT_RANK = {"RAW": 4, "HEIF": 3, "HEIC": 3, "AVIF": 3, "JPEG": 2, "MPO": 2}
 
 
@@ -103,6 +104,26 @@ def _format_name(photo: Photo) -> str:
     return photo.format or "unknown format"
 
 
+def _jpeg_quality(photo: Photo) -> int | None:
+    facts = photo.facts
+    return facts.jpeg_quality if facts and photo.format in ("JPEG", "MPO") else None
+
+
+def _format_score(photo: Photo, _priority: Sequence[str]) -> float:
+    """The format's rank; among JPEGs, the higher quality (a re-save at a lower quality is
+    derived from the other, whatever its file size): a fraction within the rank."""
+    rank = FORMAT_RANK.get(photo.format or "", 1 if photo.format else 0)
+    quality = _jpeg_quality(photo)
+    return rank + (quality / 1000 if quality is not None else 0.0)
+
+
+def _format_words(keeper: Photo, other: Photo, _priority: Sequence[str]) -> str:
+    kept, beaten = _jpeg_quality(keeper), _jpeg_quality(other)
+    if keeper.format == other.format and kept is not None and beaten is not None:
+        return f"kept: {_format_name(keeper)} q{kept} vs q{beaten}"
+    return f"kept: {_format_name(keeper)} over {_format_name(other)}"
+
+
 KEEPER_STEPS: dict[str, KeeperStep] = {
     step.name: step
     for step in (
@@ -115,8 +136,8 @@ KEEPER_STEPS: dict[str, KeeperStep] = {
         KeeperStep(
             "format",
             "Original format (RAW > HEIC > JPEG > PNG/WebP)",
-            lambda p, _: float(FORMAT_RANK.get(p.format or "", 1 if p.format else 0)),
-            lambda k, o, _: f"kept: {_format_name(k)} over {_format_name(o)}",
+            _format_score,
+            _format_words,
         ),
         KeeperStep(
             "metadata",

@@ -6,7 +6,9 @@ packs everything higher. Each family gets its own near-duplicate band, which the
 strictness (0..1) moves through, and its own look-alike floor. The built-in's figures
 were measured with ``benchmarks/bench_duplicate_quality.py`` (planted copies of synthetic
 and of real Caltech-101 photos: unrelated photos of one category reach 0.913, crops of
-~70 % 0.93, rotated copies only 0.72, which the pHash of the turned photo catches).
+~70 % 0.85-0.95, rotated copies only 0.72, which the pHash of the turned photo catches;
+crops, which the pHash does not see, are told by the decoded check of
+:mod:`albumfinder.duplicates.alignment` in the cosine band just under the near threshold).
 DINOv2's are estimates (no real DINOv2 weights here to measure with): its copies score
 above 0.95, different shots of one scene 0.6-0.9.
 """
@@ -35,6 +37,10 @@ class Thresholds:
     #: eight orientations) makes a near-duplicate: rotated and mirrored copies, which the
     #: embedding sees less alike than the hash does
     phash_floor: float
+    #: the lowest cosine at which a pair under the near threshold is decoded and checked
+    #: for one photo being the other scaled or cropped (:func:`crop_area`): crops, which
+    #: neither the embedding nor the pHash sees as the same picture
+    crop_floor: float
 
     def near(self, strictness: float) -> float:
         return _between(self.near_loose, self.near_strict, strictness)
@@ -46,7 +52,7 @@ class Thresholds:
     def copy_floor(self) -> float:
         """The lowest cosine a copy verdict can want at any strictness: what the kNN graph
         keeps (and caches) when no look-alikes are asked for."""
-        return min(self.near_loose, self.phash_floor)
+        return min(self.near_loose, self.phash_floor, self.crop_floor)
 
     @property
     def look_floor(self) -> float:
@@ -62,6 +68,7 @@ FAMILY_THRESHOLDS: dict[Family, Thresholds] = {
         look_strict=0.82,
         burst=0.6,
         phash_floor=0.65,
+        crop_floor=0.82,
     ),
     Family.DINOV2: Thresholds(
         near_loose=0.85,
@@ -70,6 +77,7 @@ FAMILY_THRESHOLDS: dict[Family, Thresholds] = {
         look_strict=0.70,
         burst=0.45,
         phash_floor=0.5,
+        crop_floor=0.7,
     ),
 }
 
@@ -78,10 +86,12 @@ FAMILY_THRESHOLDS: dict[Family, Thresholds] = {
 #: kind (two motorbikes side on) come within 6 bits; resized, recompressed and turned copies
 #: stay within 2.
 PHASH_BITS_LOOSE, PHASH_BITS_STRICT = 6, 2
-#: at most this many bits apart upright: the same framing (else a copy is "cropped")
-PHASH_SAME_FRAMING_BITS = 12
-#: the relative difference of aspect ratios above which a copy is "cropped"
+#: the relative difference of aspect ratios above which a copy is "cropped" (when the
+#: photos cannot be decoded to tell)
 CROP_ASPECT = 0.03
+#: the least share of the bigger photo's area a crop keeps to be a near-duplicate, at
+#: strictness 0 and 1 (linear between: ~65 % at the default; at 1 crops are look-alikes)
+CROP_AREA_LOOSE, CROP_AREA_STRICT = 0.4, 0.9
 #: two shots at most this far apart (seconds) follow each other in a burst
 BURST_GAP_S = 2.0
 #: frames without EXIF are a burst only when their names follow each other within this step
@@ -93,6 +103,11 @@ KNN_NEIGHBOURS = 12
 def phash_bits(strictness: float) -> int:
     """The most bits apart at which the pHash calls two photos the same picture."""
     return round(_between(PHASH_BITS_LOOSE, PHASH_BITS_STRICT, strictness))
+
+
+def crop_area(strictness: float) -> float:
+    """The least share of the bigger photo's area a crop keeps to be a near-duplicate."""
+    return _between(CROP_AREA_LOOSE, CROP_AREA_STRICT, strictness)
 
 
 def thresholds_for(model_key: str) -> Thresholds:

@@ -5,7 +5,10 @@ decoded pixels are (decoded only when the hashes differ but size and pHash match
 a photo whose metadata alone was changed). It is a ``near-duplicate`` when its cosine is in
 the near band of the strictness, or when the pHash of one of the eight orientations says
 it is the same picture and the cosine agrees it is the same scene (rotated and mirrored
-copies, which the embedding sees less alike). Two shots whose EXIF capture
+copies, which the embedding sees less alike), or when its cosine is in the band just under
+the near threshold and, decoded small, one photo is the other scaled or a large enough
+window of it (crops, which neither the embedding nor the pHash sees alike:
+:mod:`albumfinder.duplicates.alignment`). Two shots whose EXIF capture
 times differ (or, without EXIF, that a camera numbered in sequence seconds apart) are
 never copies of one another: they are bursts or look-alikes.
 """
@@ -15,16 +18,18 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
+from albumfinder.duplicates.alignment import Alignment, FileKey, align
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import (
     BURST_GAP_S,
     BURST_NAME_STEP,
     CROP_ASPECT,
-    PHASH_SAME_FRAMING_BITS,
     Thresholds,
+    crop_area,
     phash_bits,
 )
 from albumfinder.errors import AlbumFinderError
@@ -96,11 +101,63 @@ def pair_kind(
     turn, bits = best_orientation(a, b)
     if _could_be_same_pixels(a, b, turn, bits) and same_pixels(a, b):
         return GroupKind.EXACT
-    if cos >= thresholds.near(strictness) or (
-        bits <= phash_bits(strictness) and cos >= thresholds.phash_floor
-    ):
+    near = thresholds.near(strictness)
+    if cos >= near or (bits <= phash_bits(strictness) and cos >= thresholds.phash_floor):
+        return GroupKind.NEAR_DUPLICATE
+    if thresholds.crop_floor <= cos and _in_window(a, b, strictness):
         return GroupKind.NEAR_DUPLICATE
     return GroupKind.LOOK_ALIKE if cos >= look else None
+
+
+def _in_window(a: Photo, b: Photo, strictness: float) -> bool:
+    """Whether, decoded, one photo is the other scaled, or a window of it keeping at least
+    :func:`crop_area` of it."""
+    found = alignment(a, b)
+    return found is not None and found.same_picture and found.area >= crop_area(strictness)
+
+
+#: the turn that undoes each of ORIENTATIONS (90° and 270° undo each other; the rest
+#: undo themselves)
+_UNDO = (0, 3, 2, 1, 4, 5, 6, 7)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How ``member`` lies in ``keeper``, as :func:`alignment` found it."""
+
+    found: Alignment
+    member_is_smaller: bool
+
+    @property
+    def turn(self) -> int:
+        """The turn of the keeper that looks like the member."""
+        return self.found.turn if self.member_is_smaller else _UNDO[self.found.turn]
+
+    @property
+    def edits(self) -> tuple[str, ...]:
+        """The member's edits against the keeper ("brighter": the member is)."""
+        if self.member_is_smaller:
+            return self.found.edits
+        swap = {"brighter": "darker", "darker": "brighter"}
+        return tuple(swap.get(e, e) for e in self.found.edits)
+
+
+def alignment(member: Photo, keeper: Photo) -> Alignment | None:
+    """Where the smaller of the two photos lies in the bigger (by pixel count), tried
+    upright and in the turn the pHash prefers (None: one of them cannot be decoded)."""
+    fit = _fit(member, keeper)
+    return fit.found if fit else None
+
+
+def _fit(member: Photo, keeper: Photo) -> Fit | None:
+    smaller, bigger = (member, keeper) if member.pixels <= keeper.pixels else (keeper, member)
+    turn, _bits = best_orientation(bigger, smaller)
+    found = align(_file(smaller), _file(bigger), (0, turn))
+    return Fit(found, smaller is member) if found else None
+
+
+def _file(photo: Photo) -> FileKey:
+    return FileKey(photo.path, photo.size, photo.mtime_ns)
 
 
 def _could_be_same_pixels(a: Photo, b: Photo, turn: int, bits: int) -> bool:
@@ -112,37 +169,50 @@ def _could_be_same_pixels(a: Photo, b: Photo, turn: int, bits: int) -> bool:
 
 
 def copy_why(member: Photo, keeper: Photo, exact: bool) -> str:
-    """How ``member`` differs from the ``keeper`` it is a copy of, in one line."""
+    """How ``member`` differs from the ``keeper`` it is a copy of, in one line: turned,
+    cropped or smaller, edited, re-encoded (the parts that are true, in that order)."""
     if member.content_hash is not None and member.content_hash == keeper.content_hash:
         return "identical file"
     if exact:
         return "same pixels"
-    parts: list[str] = []
-    turn, bits = best_orientation(keeper, member)
-    if turn:
-        parts.append(ORIENTATIONS[turn][1])
-    size_part = _size_words(member, keeper, turn, bits)
-    if size_part:
-        parts.append(size_part)
+    fit = _fit(member, keeper)
+    if fit is None or not fit.found.aligned:  # not decoded, or not aligned: the facts
+        turn, _bits = best_orientation(keeper, member)
+        cropped, edits = _aspect_changed(member, keeper, turn), ()
+    else:
+        turn, cropped, edits = fit.turn, fit.found.cropped, fit.edits
+    parts = [ORIENTATIONS[turn][1]] if turn else []
+    size_part = "cropped" if cropped else _smaller_words(member, keeper)
+    parts += [size_part] if size_part else []
+    parts += [edited_words(edits)] if edits else []
     encoding = _encoding_words(member, keeper)
-    if encoding:
-        parts.append(encoding)
-    return ", ".join(parts) if parts else "edited"
+    parts += [encoding] if encoding else []
+    if parts:
+        return ", ".join(parts)
+    if fit is not None and fit.found.aligned:  # the same picture, saved again
+        return _resave_words(member)
+    return "edited"
 
 
-def _size_words(member: Photo, keeper: Photo, turn: int, bits: int) -> str | None:
+def edited_words(edits: tuple[str, ...]) -> str:
+    """ "edited (brighter)", "edited (contrast, colours)"; a local edit alone: "edited"."""
+    named = [e for e in edits if e != "local"]
+    return f"edited ({', '.join(named)})" if named else "edited"
+
+
+def _aspect_changed(member: Photo, keeper: Photo, turn: int) -> bool:
     fm, fk = member.facts, keeper.facts
     if not (fm and fk and fm.width and fm.height and fk.width and fk.height):
-        return None
+        return False
     kw, kh = (fk.height, fk.width) if turn in (1, 3, 6, 7) else (fk.width, fk.height)
-    aspect_change = abs((fm.width / fm.height) / (kw / kh) - 1)
-    if aspect_change > CROP_ASPECT or (bits > PHASH_SAME_FRAMING_BITS and fm.pixels < fk.pixels):
-        return "cropped"
-    scale = math.sqrt(fm.pixels / max(fk.pixels, 1))
-    smaller = round((1 - scale) * 100)
-    if smaller >= 5:
-        return f"same picture, {smaller} % smaller"
-    return None
+    return abs((fm.width / fm.height) / (kw / kh) - 1) > CROP_ASPECT
+
+
+def _smaller_words(member: Photo, keeper: Photo) -> str | None:
+    if not (member.pixels and keeper.pixels):
+        return None
+    smaller = round((1 - math.sqrt(member.pixels / keeper.pixels)) * 100)
+    return f"same picture, {smaller} % smaller" if smaller >= 5 else None
 
 
 def _encoding_words(member: Photo, keeper: Photo) -> str | None:
@@ -155,6 +225,13 @@ def _encoding_words(member: Photo, keeper: Photo) -> str | None:
     if fm.format != fk.format:
         return f"re-encoded ({fm.format})"
     return None
+
+
+def _resave_words(member: Photo) -> str:
+    facts = member.facts
+    if facts and facts.format == "JPEG" and facts.jpeg_quality is not None:
+        return f"re-encoded (JPEG q{facts.jpeg_quality})"
+    return f"re-encoded ({facts.format})" if facts and facts.format else "re-encoded"
 
 
 def burst_why(gap_ns: int) -> str:
