@@ -116,7 +116,7 @@ def test_keeper_rule_order_and_folder_priority(planted, tmp_path):
         whatsapp = str(root / "WhatsApp")
         library.set_keeper_rule(KeeperRule(("folder", "pixels"), folder_priority=(whatsapp,)))
         rule = library.keeper_rule()
-        assert rule.steps[:2] == ("folder", "pixels") and len(rule.steps) == 6
+        assert rule.steps[:2] == ("folder", "pixels") and len(rule.steps) == 7
         groups = _groups(library)
         copy = _group_of(groups, root / "WhatsApp" / "IMG-2020-WA0001.jpg")
         assert copy.members[0].path == str(root / "WhatsApp" / "IMG-2020-WA0001.jpg")
@@ -286,8 +286,8 @@ def test_exact_copies_asked_alone_are_their_own_groups(planted, tmp_path):
 
 
 def test_the_keeper_of_a_burst_is_its_sharpest_frame_not_its_largest_file(tmp_path, warm_model):
-    """Camera shake blurs two frames of three; saved at a higher JPEG quality, they are the
-    larger files, which the file-size step alone would keep."""
+    """Camera shake blurs two frames of three; saved at the same JPEG quality but larger
+    (no chroma subsampling, a long comment), they are what the file-size step would keep."""
     from PIL import ImageDraw, ImageFilter
 
     from duplicate_album import scene_view
@@ -306,7 +306,9 @@ def test_the_keeper_of_a_burst_is_its_sharpest_frame_not_its_largest_file(tmp_pa
         path = folder / f"IMG_{3000 + frame}.jpg"
         view.save(
             path,
-            quality=70 if sharp else 98,
+            quality=90,
+            subsampling=2 if sharp else 0,  # 4:4:4 and a long comment: larger files
+            comment=b"" if sharp else b"camera notes " * 5000,
             exif=exif_bytes(taken="2024:07:01 09:30:05", subsec=f"{frame * 3}", make="Sony"),
         )
         paths.append(path)

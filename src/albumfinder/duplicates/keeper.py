@@ -180,15 +180,16 @@ DEFAULT_RULE = KeeperRule(steps=tuple(KEEPER_STEPS))
 
 def checked_rule(rule: KeeperRule) -> KeeperRule:
     """``rule`` with unknown steps left out and missing ones (a rule saved before a step
-    existed) put where the default order has them: before the first step that follows them
-    there, so a new step does not land behind every step a user never moved."""
+    existed) put where the default order has them: after the last of the steps that come
+    before them there (else first), so a new step does not land behind every step the user
+    never moved, and the user's own order stays as it is."""
     steps = [s for s in dict.fromkeys(rule.steps) if s in KEEPER_STEPS]
     default = list(KEEPER_STEPS)
     for name in default:
         if name in steps:
             continue
-        later = [s for s in default[default.index(name) + 1 :] if s in steps]
-        steps.insert(steps.index(later[0]) if later else len(steps), name)
+        earlier = [steps.index(s) for s in default[: default.index(name)] if s in steps]
+        steps.insert(max(earlier) + 1 if earlier else 0, name)
     return KeeperRule(tuple(steps), tuple(rule.folder_priority))
 
 
