@@ -4,14 +4,9 @@ where it has one, else drawn on the 24 x 24 grid of gui/icons.py in the palette'
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtGui import QIcon
 
 from albumfinder.gui import icons
-
-if TYPE_CHECKING:
-    pass
 
 # line icons on the 24 x 24 grid of gui/icons.py, drawn in the palette's text colour
 _SVG = (
