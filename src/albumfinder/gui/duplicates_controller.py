@@ -80,7 +80,6 @@ class DuplicatesController(DuplicatesPageView):
         c.groupStepRequested.connect(self.step_group)
         e = self.engine
         e.opened.connect(lambda _o: self._sync_buttons())
-        e.foldersChanged.connect(self._folders_changed)
         e.indexFinished.connect(self._index_finished)
 
     # -- grouping ----------------------------------------------------------------------

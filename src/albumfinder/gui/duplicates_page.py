@@ -71,6 +71,7 @@ class DuplicatesPage(DuplicatesController):
         c.notDuplicateRequested.connect(self.not_duplicate)
         self.trash_actions.trashed.connect(self._trashed)
         self.trash_actions.putBack.connect(self._put_back)
+        self.engine.foldersChanged.connect(self._folders_changed)
 
     # -- decisions ---------------------------------------------------------------------
     def keep_member(self, group: DuplicateGroup, path: str) -> None:
