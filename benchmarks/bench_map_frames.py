@@ -30,7 +30,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsScene, QGraphicsView
 
-from albumfinder.gui.map_canvas import CLUSTER_COLORS, THUMB, Detail, MapCanvas
+from albumfinder.gui.map_canvas import MapCanvas
+from albumfinder.gui.map_style import CLUSTER_COLORS, THUMB, Detail
 from albumfinder.gui.thumbnails import ThumbnailLoader
 from albumfinder.gui.workers import Pools
 from albumfinder.report import MapCluster, MapPoint

@@ -182,7 +182,7 @@ def shoot_map(dark: bool, home: Path, out: Path, size: tuple[int, int] = (1280, 
 
     from albumfinder.gui.app import open_library
     from albumfinder.gui.main_window import MainWindow
-    from albumfinder.gui.map_canvas import PREVIEW
+    from albumfinder.gui.map_style import PREVIEW
 
     app = setup_app(dark)
     folders = make_map_album(home / "Pictures-map")

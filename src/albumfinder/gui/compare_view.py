@@ -13,28 +13,8 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 
-from PySide6.QtCore import (
-    QDateTime,
-    QLocale,
-    QObject,
-    QPointF,
-    QRectF,
-    QSize,
-    Qt,
-    QTimeZone,
-    Signal,
-)
-from PySide6.QtGui import (
-    QColor,
-    QFont,
-    QImage,
-    QKeyEvent,
-    QMouseEvent,
-    QPainter,
-    QPainterPath,
-    QPalette,
-    QWheelEvent,
-)
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -45,20 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from albumfinder.gui.duplicate_list import (
-    KEEP_COLOR,
-    counted,
-    format_size,
-    kind_color,
-    kind_title,
-)
+from albumfinder.gui.compare_canvas import ZOOM_STEP, PhotoCanvas, ViewState
+from albumfinder.gui.compare_member import MemberPanel
+from albumfinder.gui.duplicate_list import kind_color, kind_title
 from albumfinder.gui.elided_label import ElidedLabel
 from albumfinder.gui.thumbnails import pil_to_qimage
 from albumfinder.gui.workers import Pools
 from albumfinder.report import DuplicateGroup, GroupMember
 
-MAX_ZOOM = 32.0  # times the fitted size
-ZOOM_STEP = 1.25  # one wheel notch
 CACHE_PHOTOS = 4  # full-size photos kept decoded (stepping back and forth is instant)
 
 
@@ -67,274 +41,6 @@ def load_full(path: str) -> QImage:
     from albumfinder.images import open_photo
 
     return pil_to_qimage(open_photo(path))
-
-
-class ViewState(QObject):
-    """Zoom and pan shared by both sides: ``zoom`` times the fitted size (1: fit) and the
-    photo point at the centre of the view, as fractions of its width and height."""
-
-    changed = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.zoom = 1.0
-        self.center = QPointF(0.5, 0.5)
-
-    def set(self, zoom: float, center: QPointF) -> None:
-        zoom = max(1.0, min(MAX_ZOOM, zoom))
-        center = QPointF(min(1.0, max(0.0, center.x())), min(1.0, max(0.0, center.y())))
-        if zoom == 1.0:
-            center = QPointF(0.5, 0.5)
-        if (zoom, center) != (self.zoom, self.center):
-            self.zoom, self.center = zoom, center
-            self.changed.emit()
-
-    def fit(self) -> None:
-        self.set(1.0, QPointF(0.5, 0.5))
-
-
-class PhotoCanvas(QWidget):
-    """One side: the photo drawn at the shared zoom and pan; the wheel zooms about the
-    cursor, a drag pans."""
-
-    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.state = state
-        self.image: QImage | None = None
-        self.note = ""  # shown while there is no photo: "Loading…", why it cannot be shown
-        self._drag_from: QPointF | None = None
-        self.setMinimumSize(QSize(200, 160))
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self.setToolTip("Wheel: zoom · drag: pan · double-click: 100 % or fit")
-        state.changed.connect(self.update)
-
-    def set_image(self, image: QImage | None, note: str = "") -> None:
-        self.image, self.note = image, note
-        self.update()
-
-    # -- geometry ----------------------------------------------------------------------
-    def fit_scale(self) -> float:
-        """Logical pixels per photo pixel when the photo fits the canvas."""
-        if self.image is None or self.image.isNull():
-            return 1.0
-        return min(self.width() / self.image.width(), self.height() / self.image.height())
-
-    def scale(self) -> float:
-        return self.fit_scale() * self.state.zoom
-
-    def actual_percent(self) -> int:
-        """How large the photo is drawn: 100 = one photo pixel per screen pixel."""
-        return round(self.scale() * self.devicePixelRatioF() * 100)
-
-    def image_rect(self) -> QRectF:
-        if self.image is None or self.image.isNull():
-            return QRectF()
-        s = self.scale()
-        w, h = self.image.width() * s, self.image.height() * s
-        cx, cy = self.state.center.x() * w, self.state.center.y() * h
-        left = self.width() / 2 - cx
-        top = self.height() / 2 - cy
-        # never more empty border than needed: a photo larger than the view fills it
-        left = self._clamp(left, w, self.width())
-        top = self._clamp(top, h, self.height())
-        return QRectF(left, top, w, h)
-
-    @staticmethod
-    def _clamp(start: float, length: float, view: float) -> float:
-        if length <= view:
-            return (view - length) / 2
-        return min(0.0, max(view - length, start))
-
-    def photo_point(self, pos: QPointF) -> QPointF:
-        """``pos`` in the canvas as fractions of the photo."""
-        rect = self.image_rect()
-        if rect.isEmpty():
-            return QPointF(0.5, 0.5)
-        return QPointF(
-            (pos.x() - rect.left()) / rect.width(), (pos.y() - rect.top()) / rect.height()
-        )
-
-    # -- zoom and pan ------------------------------------------------------------------
-    def zoom_about(self, pos: QPointF, factor: float) -> None:
-        """Zoom by ``factor`` keeping the photo point under ``pos`` where it is."""
-        if self.image is None or self.image.isNull():
-            return
-        point = self.photo_point(pos)
-        zoom = max(1.0, min(MAX_ZOOM, self.state.zoom * factor))
-        w = self.image.width() * self.fit_scale() * zoom
-        h = self.image.height() * self.fit_scale() * zoom
-        center = QPointF(
-            point.x() + (self.width() / 2 - pos.x()) / w,
-            point.y() + (self.height() / 2 - pos.y()) / h,
-        )
-        self.state.set(zoom, center)
-
-    def pan_by(self, dx: float, dy: float) -> None:
-        rect = self.image_rect()
-        if rect.isEmpty():
-            return
-        current = self._shown_center(rect)
-        self.state.set(
-            self.state.zoom,
-            QPointF(current.x() - dx / rect.width(), current.y() - dy / rect.height()),
-        )
-
-    def _shown_center(self, rect: QRectF) -> QPointF:
-        """The photo point at the canvas centre as drawn (after clamping)."""
-        return QPointF(
-            (self.width() / 2 - rect.left()) / rect.width(),
-            (self.height() / 2 - rect.top()) / rect.height(),
-        )
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
-        steps = event.angleDelta().y() / 120
-        if steps:
-            self.zoom_about(event.position(), ZOOM_STEP**steps)
-        event.accept()
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._drag_from = event.position()
-            self.setCursor(Qt.CursorShape.ClosedHandCursor)
-        event.accept()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self._drag_from is not None:
-            delta = event.position() - self._drag_from
-            self._drag_from = event.position()
-            self.pan_by(delta.x(), delta.y())
-        event.accept()
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        self._drag_from = None
-        self.setCursor(Qt.CursorShape.OpenHandCursor)
-        event.accept()
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        if self.state.zoom > 1.0:
-            self.state.fit()
-        else:
-            self.zoom_about(
-                event.position(), 1 / max(1e-6, self.fit_scale() * self.devicePixelRatioF())
-            )
-        event.accept()
-
-    # -- painting ----------------------------------------------------------------------
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.state.zoom < 3)
-        base = self.palette().color(QPalette.ColorRole.Window)
-        back = base.darker(112) if base.lightness() > 128 else base.darker(135)
-        painter.fillRect(self.rect(), back)
-        text = self.palette().color(QPalette.ColorRole.WindowText)
-        if self.image is None or self.image.isNull():
-            faint = QColor(text)
-            faint.setAlpha(140)
-            painter.setPen(faint)
-            painter.drawText(
-                QRectF(self.rect()).adjusted(16, 16, -16, -16),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.note,
-            )
-            return
-        rect = self.image_rect()
-        painter.drawImage(rect, self.image)
-        self._paint_zoom_badge(painter)
-
-    def _paint_zoom_badge(self, painter: QPainter) -> None:
-        label = f"{self.actual_percent()} %"
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 0.86)
-        painter.setFont(font)
-        width = painter.fontMetrics().horizontalAdvance(label) + 14
-        badge = QRectF(self.width() - width - 8, 8, width, 20)
-        pill = QPainterPath()
-        pill.addRoundedRect(badge, 10, 10)
-        painter.fillPath(pill, QColor(0, 0, 0, 150))
-        painter.setPen(QColor("white"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
-
-
-def taken_text(taken_ns: int) -> str:
-    """When a photo was taken: ``taken_ns`` is a clock reading as it was shown where the
-    photo was taken (no time zone: see albumfinder.photo_facts), so it is read, and
-    shown, as UTC."""
-    when = QDateTime.fromMSecsSinceEpoch(taken_ns // 1_000_000, QTimeZone.utc())
-    return QLocale().toString(when, "d MMM yyyy HH:mm:ss")
-
-
-def member_facts(member: GroupMember) -> str:
-    """ "3.2 MB · 4000 × 3000 (12 MP) · 1 May 2023 14:03 · JPEG" """
-    parts = [format_size(member.size)]
-    if member.width and member.height:
-        mp = member.width * member.height / 1e6
-        parts.append(
-            f"{member.width} × {member.height} ({mp:.1f} MP)"
-            if mp >= 0.1
-            else f"{member.width} × {member.height}"
-        )
-    if member.taken_ns is not None:
-        parts.append(taken_text(member.taken_ns))
-    extension = os.path.splitext(member.path)[1].lstrip(".").upper()
-    if extension:
-        parts.append(extension)
-    return " · ".join(parts)
-
-
-class MemberPanel(QWidget):
-    """One side: the photo, then its why line, its facts and its path."""
-
-    def __init__(self, state: ViewState, side: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName(f"{side}Member")
-        self.canvas = PhotoCanvas(state)
-        self.canvas.setObjectName(f"{side}Canvas")
-        self.badge = QLabel()
-        self.badge.setObjectName("keepBadge")
-        self.why = ElidedLabel()
-        self.why.setObjectName("memberWhy")
-        why_font = QFont(self.why.font())
-        why_font.setWeight(QFont.Weight.DemiBold)
-        self.why.setFont(why_font)
-        self.facts = ElidedLabel()
-        self.facts.setObjectName("memberFacts")
-        self.path = ElidedLabel()
-        self.path.setObjectName("memberPath")
-        self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        faint = self.path.palette()
-        color = QColor(faint.color(QPalette.ColorRole.WindowText))
-        color.setAlpha(160)
-        faint.setColor(QPalette.ColorRole.WindowText, color)
-        self.path.setPalette(faint)
-        head = QHBoxLayout()
-        head.setSpacing(8)
-        head.addWidget(self.badge, 0)
-        head.addWidget(self.why, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(4)
-        layout.addWidget(self.canvas, 1)
-        layout.addSpacing(4)
-        layout.addLayout(head)
-        layout.addWidget(self.facts)
-        layout.addWidget(self.path)
-        self.member: GroupMember | None = None
-
-    def show_member(self, member: GroupMember) -> None:
-        self.member = member
-        keep = member.keep
-        color = KEEP_COLOR if keep else "#dc2626"
-        self.badge.setText("KEEP" if keep else "TRASH")
-        self.badge.setStyleSheet(
-            f"QLabel#keepBadge {{ background: {color}; color: white; border-radius: 9px; "
-            "padding: 1px 8px; font-weight: bold; }"
-        )
-        self.why.setText(member.why)
-        self.facts.setText(member_facts(member))
-        self.path.setText(member.path)
 
 
 def _tool_button(text: str, tip: str, name: str) -> QToolButton:
@@ -630,6 +336,3 @@ def _separator() -> QFrame:
     line.setFrameShadow(QFrame.Shadow.Sunken)
     line.setFixedHeight(18)
     return line
-
-
-__all__ = ["CompareView", "PhotoCanvas", "ViewState", "counted"]
