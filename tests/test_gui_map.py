@@ -392,7 +392,23 @@ def test_odd_ones_out_from_a_folder_menu_puts_the_stranger_first(
     assert not stranger.exists()
     assert list(trash_entries(trash)) == [stranger.name]
     assert str(stranger) not in view.paths()
-    assert "moved to the trash" in view.note.text()
+    assert view.note.text() == "1 photo of this list moved to the trash (Ctrl+Z puts it back)."
+
+    # a photo trashed from another page, not in this list: the list's note is left alone
+    note = view.note.text()
+    other = next(p for p in holidays.iterdir() if str(p) not in view.paths())
+    with qtbot.waitSignal(actions.trashed, timeout=30_000):
+        actions.trash([str(other)])
+    assert view.note.text() == note
+    with qtbot.waitSignal(actions.putBack, timeout=30_000):
+        actions.undo_action.trigger()  # puts back the last action: the other photo
+    assert view.note.text() == note and str(stranger) not in view.paths()
+
+    # putting the stranger back brings its row back, first again, and the list's own note
+    with qtbot.waitSignal(actions.putBack, timeout=30_000):
+        actions.undo_action.trigger()
+    assert stranger.exists() and view.paths()[0] == str(stranger)
+    assert view.note.text().startswith("The photos that look least like the rest")
 
 
 def test_the_map_is_drawn_again_when_indexing_changed_the_album(qtbot, window, album):

@@ -346,16 +346,22 @@ class MapController(QObject):
         if not action.trashed:
             return
         self._gone.update(action.trashed)
-        self.page.list_view.remove_paths(action.trashed)
-        count = len(action.trashed)
-        what, them = ("1 photo", "it") if count == 1 else (f"{count:,} photos", "them")
-        self.page.list_view.set_note(f"{what} moved to the trash (Ctrl+Z puts {them} back).")
+        listed = self.page.list_view.remove_paths(action.trashed)
+        if listed:  # the list's note speaks of its own rows only (the banner says the rest)
+            count = len(listed)
+            what, them = ("1 photo", "it") if count == 1 else (f"{count:,} photos", "them")
+            self.page.list_view.set_note(
+                f"{what} of this list moved to the trash (Ctrl+Z puts {them} back)."
+            )
         self._apply_filter()
         self._stale = True
 
     def _put_back(self, done: PutBack) -> None:
         if done.restored:
             self._gone.difference_update(done.restored)
+            view = self.page.list_view
+            if view.put_back(done.restored) and not view.has_removed():
+                view.set_note(view.base_note)  # the list is whole again
             self._apply_filter()
             self._stale = True
 

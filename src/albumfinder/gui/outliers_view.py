@@ -222,6 +222,8 @@ class PhotoListView(QWidget):
         layout.addLayout(buttons)
         layout.addLayout(trash_row)
         self._items: dict[str, QListWidgetItem] = {}
+        self._removed: dict[str, QListWidgetItem] = {}  # trashed rows, until put back
+        self.base_note = ""
         thumbnails.ready.connect(self._thumbnail_ready)
         self.set_rows("", [], trash=False)
 
@@ -239,8 +241,10 @@ class PhotoListView(QWidget):
         self.title.setText(title)
         self.note.setText(note)
         self.note.setVisible(bool(note))
+        self.base_note = note  # what the note says again once nothing is out of the list
         self.list.clear()
         self._items.clear()
+        self._removed.clear()
         for rank, (path, line) in enumerate(rows, 1):
             item = QListWidgetItem(os.path.basename(path))
             item.setData(PATH_ROLE, path)
@@ -275,12 +279,45 @@ class PhotoListView(QWidget):
     def lines(self) -> list[str]:
         return [self.list.item(i).data(LINE_ROLE) for i in range(self.list.count())]
 
-    def remove_paths(self, paths: Sequence[str]) -> None:
+    def remove_paths(self, paths: Sequence[str]) -> list[str]:
+        """Take the rows of ``paths`` out of the list (kept, to be put back); returns the
+        paths that were listed."""
+        removed = []
         for path in paths:
             item = self._items.pop(path, None)
             if item is not None:
-                self.list.takeItem(self.list.row(item))
+                self._removed[path] = self.list.takeItem(self.list.row(item))
+                removed.append(path)
         self._update_buttons()
+        return removed
+
+    def put_back(self, paths: Sequence[str]) -> list[str]:
+        """Rows taken out by :meth:`remove_paths` come back in their place (by rank);
+        returns the paths put back."""
+        back = []
+        for path in paths:
+            item = self._removed.pop(path, None)
+            if item is None:
+                continue
+            rank = item.data(RANK_ROLE)
+            row = self.list.count()
+            if rank is not None:
+                row = next(
+                    (
+                        i
+                        for i in range(self.list.count())
+                        if (self.list.item(i).data(RANK_ROLE) or 0) > rank
+                    ),
+                    row,
+                )
+            self.list.insertItem(row, item)
+            self._items[path] = item
+            back.append(path)
+        self._update_buttons()
+        return back
+
+    def has_removed(self) -> bool:
+        return bool(self._removed)
 
     def selected_paths(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.list.selectedItems()]
