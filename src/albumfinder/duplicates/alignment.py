@@ -136,7 +136,8 @@ def _detail(grey: np.ndarray) -> np.ndarray:
     picture's own."""
     band = gaussian_filter(grey, 1.0) - gaussian_filter(grey, 4.0)
     typical = float(np.median(np.abs(band))) + 1e-3
-    return np.tanh(band / (4 * typical))
+    result: np.ndarray = np.tanh(band / (4 * typical))
+    return result
 
 
 def _search(small: Image.Image, big: Image.Image, turn: int) -> Alignment | None:
@@ -182,12 +183,14 @@ def _correlation_map(image: np.ndarray, template: np.ndarray) -> np.ndarray:
     sums = _window_sums(image, th, tw)
     squares = _window_sums(image**2, th, tw)
     spread = np.sqrt(np.maximum(squares - sums**2 / (th * tw), 1e-9))
-    return products / (spread * norm)
+    result: np.ndarray = products / (spread * norm)
+    return result
 
 
 def _window_sums(image: np.ndarray, th: int, tw: int) -> np.ndarray:
     table = np.pad(image, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
-    return table[th:, tw:] - table[:-th, tw:] - table[th:, :-tw] + table[:-th, :-tw]
+    sums: np.ndarray = table[th:, tw:] - table[:-th, tw:] - table[th:, :-tw] + table[:-th, :-tw]
+    return sums
 
 
 def _edits(small: Image.Image, big: Image.Image, box: tuple[int, int, int, int]) -> tuple[str, ...]:
@@ -219,7 +222,8 @@ def _edits(small: Image.Image, big: Image.Image, box: tuple[int, int, int, int])
 
 
 def _smooth(image: Image.Image) -> np.ndarray:
-    return gaussian_filter(np.asarray(image, dtype=np.float64), (0.8, 0.8, 0))
+    smooth: np.ndarray = gaussian_filter(np.asarray(image, dtype=np.float64), (0.8, 0.8, 0))
+    return smooth
 
 
 def _tone_fit(ya: np.ndarray, yb: np.ndarray) -> tuple[float, float]:

@@ -30,8 +30,8 @@ def sharpness(path: str, size: int, mtime_ns: int) -> float | None:
         return None
     scale = SHORT_SIDE / min(image.size)
     if scale < 1:
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        image = image.resize(size, Image.Resampling.BILINEAR)
+        scaled = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(scaled, Image.Resampling.BILINEAR)
     grey = np.asarray(image.convert("L"), dtype=np.float32)
     if min(grey.shape) < 3:
         return 0.0

@@ -178,7 +178,8 @@ def copy_why(member: Photo, keeper: Photo, exact: bool) -> str:
     fit = _fit(member, keeper)
     if fit is None or not fit.found.aligned:  # not decoded, or not aligned: the facts
         turn, _bits = best_orientation(keeper, member)
-        cropped, edits = _aspect_changed(member, keeper, turn), ()
+        edits: tuple[str, ...] = ()
+        cropped = _aspect_changed(member, keeper, turn)
     else:
         turn, cropped, edits = fit.turn, fit.found.cropped, fit.edits
     parts = [ORIENTATIONS[turn][1]] if turn else []
