@@ -7,14 +7,22 @@ inverted-file index: spherical k-means on a sample gives ~√(2N) centroids, eac
 listed under its nearest centroid and compared with the lists of its four nearest (a copy,
 cosine ≥ 0.8, lies in one of its original's four nearest lists almost always;
 ``bench_grouping.py`` measures the recall). Time grows as N·√N, memory as N.
+
+The work is many small products (a list by a list, a block by the matrix), run on one
+thread a core with BLAS held to one thread (:func:`_in_parallel`); the stored cosines are
+those of the float32 products of the stored vectors, as the verdicts read them.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from albumfinder.errors import GroupingCancelled
 from albumfinder.report import JobProgress
@@ -22,12 +30,15 @@ from albumfinder.report import JobProgress
 #: up to this many photos the graph is exact (blocked all rows × all rows)
 EXACT_LIMIT = 20_000
 _BLOCK = 1024
+_BLOCK_SCORES = 1 << 24  # most scores one block of the exact graph holds (64 MiB)
 _PROBES = 4  # lists each photo is compared with in the inverted file
 _KMEANS_ROUNDS = 6
 _SAMPLE_PER_CENTROID = 16
 
 Progress = Callable[[JobProgress], None] | None
 ShouldStop = Callable[[], bool] | None
+_T = TypeVar("_T")
+_Found = tuple[np.ndarray, np.ndarray, np.ndarray]  # rows, columns, cosines
 
 
 @dataclass(frozen=True)
@@ -75,50 +86,115 @@ def _exact(
     progress: Progress,
     should_stop: ShouldStop,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     full = matrix.astype(np.float32, copy=False)
-    for start in range(0, len(rows), _BLOCK):
-        _check(should_stop)
-        block = rows[start : start + _BLOCK]
+    every = np.arange(full.shape[0])
+    step = max(1, min(_BLOCK, _BLOCK_SCORES // full.shape[0]))  # a block's scores bounded
+
+    def block_of(i: int) -> _Found:
+        block = rows[i * step : (i + 1) * step]
         scores = full[block] @ full.T
         scores[np.arange(len(block)), block] = -2.0  # not its own neighbour
-        parts.append(_best_per_row(scores, block, np.arange(full.shape[0]), floor, k))
-        _tell(progress, start + len(block), len(rows))
-    return _joined(parts)
+        return _best_per_row(scores, block, every, floor, k)
+
+    return _joined(_in_parallel(block_of, -(-len(rows) // step), progress, should_stop))
 
 
 def _inverted_file(
     matrix: np.ndarray, floor: float, k: int, progress: Progress, should_stop: ShouldStop
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each list holds the photos whose nearest centroid it is; it is compared with every
-    photo that has it among its :data:`_PROBES` nearest centroids."""
+    photo that has it among its :data:`_PROBES` nearest centroids.
+
+    The rows are put in list order once (``slab``: each list one contiguous run of rows),
+    so a list's members are a view, converted to float32 once and compared with themselves
+    without a gather or a mask (their own column is the diagonal); only the photos probing
+    the list from other lists are gathered, in slab order."""
     n = matrix.shape[0]
-    centroids = _spherical_kmeans(matrix, max(16, int(np.sqrt(2 * n))), should_stop)
+    count = max(16, int(np.sqrt(2 * n)))
+    centroids = _spherical_kmeans(matrix, count, should_stop)
     nearest = _assign(matrix, centroids, should_stop)
-    members_by_list = _split(nearest[:, 0], len(centroids))
-    probes_by_list = _split(nearest.ravel(), len(centroids), per_row=_PROBES)
-    parts = []
-    total = len(centroids)
-    for c in range(total):
+    order = np.argsort(nearest[:, 0], kind="stable")
+    bounds = np.searchsorted(nearest[order, 0], np.arange(count + 1))
+    slab = _in_order(matrix, order, should_stop)
+    position = np.empty(n, np.int64)
+    position[order] = np.arange(n)
+    visitors = _visitors(position, nearest, count)  # slab rows probing each list from others
+
+    def one_list(c: int) -> list[_Found]:
+        low, high = int(bounds[c]), int(bounds[c + 1])
+        if high == low:
+            return []
+        members = order[low:high]
+        columns = slab[low:high].astype(np.float32)
+        across = np.ascontiguousarray(columns.T)  # not columns.T: numpy's syrk is slow
+        own = columns @ across
+        np.fill_diagonal(own, -2.0)  # not its own neighbour
+        found = [_best_per_row(own, members, members, floor, k)]
+        guests = visitors[c]
+        for start in range(0, len(guests), _BLOCK):
+            block = guests[start : start + _BLOCK]
+            scores = slab[block].astype(np.float32) @ across
+            found.append(_best_per_row(scores, order[block], members, floor, k))
+        return found
+
+    lists = _in_parallel(one_list, count, progress, should_stop)
+    return _joined([found for parts in lists for found in parts])
+
+
+def _in_parallel(
+    task: Callable[[int], _T], count: int, progress: Progress, should_stop: ShouldStop
+) -> list[_T]:
+    """``[task(0), .. task(count - 1)]``, on one thread a core, BLAS held to one thread
+    each: the products are small (a list by a list), and multi-threaded BLAS on small
+    products spends much of its time waiting for its other thread when the machine is
+    busy. A task that raises (``GroupingCancelled``) stops the others."""
+    out: list[_T] = []
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(_workers()) as pool:
+        futures = [pool.submit(_checked, task, i, should_stop) for i in range(count)]
+        try:
+            for done, future in enumerate(futures, 1):
+                out.append(future.result())
+                if done % max(1, count // 64) == 0 or done == count:
+                    _tell(progress, done, count)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return out
+
+
+def _checked(task: Callable[[int], _T], i: int, should_stop: ShouldStop) -> _T:
+    _check(should_stop)
+    return task(i)
+
+
+def _workers() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8))
+
+
+def _in_order(matrix: np.ndarray, order: np.ndarray, should_stop: ShouldStop) -> np.ndarray:
+    """The rows of ``matrix`` in ``order``, in its own dtype (float16 stays half the size)."""
+    slab = np.empty_like(matrix)
+    step = 16 * _BLOCK
+    for start in range(0, len(order), step):
         _check(should_stop)
-        members, queries = members_by_list[c], probes_by_list[c]
-        if len(members) and len(queries):
-            columns = matrix[members].astype(np.float32)
-            for start in range(0, len(queries), _BLOCK):
-                block = queries[start : start + _BLOCK]
-                scores = matrix[block].astype(np.float32) @ columns.T
-                scores[block[:, None] == members[None, :]] = -2.0  # not its own neighbour
-                parts.append(_best_per_row(scores, block, members, floor, k))
-        if c % 64 == 0:
-            _tell(progress, c, total)
-    return _joined(parts)
+        slab[start : start + step] = matrix[order[start : start + step]]
+    return slab
 
 
-def _split(lists: np.ndarray, count: int, per_row: int = 1) -> list[np.ndarray]:
-    """The rows in each of ``count`` lists (``lists``: each row's list, ``per_row`` each)."""
-    order = np.argsort(lists, kind="stable")
+def _visitors(position: np.ndarray, nearest: np.ndarray, count: int) -> list[np.ndarray]:
+    """For each list, the slab rows of the photos that probe it but are not in it, in slab
+    order (gathered in one sweep through memory)."""
+    others = nearest[:, 1:]
+    lists = others.ravel()
+    rows = np.repeat(position, others.shape[1])
+    order = np.lexsort((rows, lists))
     bounds = np.searchsorted(lists[order], np.arange(count + 1))
-    rows = order // per_row
+    rows = rows[order]
     return [rows[bounds[c] : bounds[c + 1]] for c in range(count)]
 
 
@@ -130,9 +206,8 @@ def _spherical_kmeans(matrix: np.ndarray, count: int, should_stop: ShouldStop) -
     centroids = sample[rng.choice(len(sample), count, replace=False)].copy()
     for _ in range(_KMEANS_ROUNDS):
         _check(should_stop)
-        nearest = np.argmax(sample @ centroids.T, axis=1)
-        sums = np.zeros_like(centroids)
-        np.add.at(sums, nearest, sample)
+        nearest = _assign(sample, centroids, should_stop, probes=1)[:, 0]
+        sums = _sums_by_list(sample, nearest, count)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         empty = norms[:, 0] == 0
         sums[empty] = centroids[empty]  # an empty list keeps its centroid
@@ -142,45 +217,67 @@ def _spherical_kmeans(matrix: np.ndarray, count: int, should_stop: ShouldStop) -
     return result
 
 
-def _assign(matrix: np.ndarray, centroids: np.ndarray, should_stop: ShouldStop) -> np.ndarray:
-    """(N, _PROBES) the nearest centroids of each row."""
-    out = np.empty((matrix.shape[0], _PROBES), dtype=np.int64)
-    step = 8 * _BLOCK
-    for start in range(0, matrix.shape[0], step):
-        _check(should_stop)
-        scores = matrix[start : start + step].astype(np.float32) @ centroids.T
-        best = np.argpartition(-scores, _PROBES - 1, axis=1)[:, :_PROBES]
-        nearest_first = np.argsort(-np.take_along_axis(scores, best, axis=1), axis=1)
-        out[start : start + step] = np.take_along_axis(best, nearest_first, axis=1)
-    return out
+def _sums_by_list(sample: np.ndarray, lists: np.ndarray, count: int) -> np.ndarray:
+    """(count, dim) the sum of the rows of ``sample`` in each list (sorted, then summed per
+    run: ``np.add.at`` is an unbuffered loop)."""
+    order = np.argsort(lists, kind="stable")
+    bounds = np.searchsorted(lists[order], np.arange(count))
+    sums = np.zeros((count, sample.shape[1]), dtype=np.float32)
+    filled = np.flatnonzero(np.diff(np.append(bounds, len(lists))) > 0)
+    sums[filled] = np.add.reduceat(sample[order], bounds[filled], axis=0)
+    return sums
+
+
+def _assign(
+    matrix: np.ndarray, centroids: np.ndarray, should_stop: ShouldStop, probes: int = _PROBES
+) -> np.ndarray:
+    """(N, probes) the nearest centroids of each row, nearest first (one argmax a probe:
+    much cheaper than partitioning each row of scores)."""
+    step = 4 * _BLOCK
+
+    def nearest(chunk: int) -> np.ndarray:
+        scores = matrix[chunk * step : (chunk + 1) * step].astype(np.float32) @ centroids.T
+        out = np.empty((len(scores), probes), dtype=np.int64)
+        every = np.arange(len(scores))
+        for probe in range(probes):
+            out[:, probe] = best = np.argmax(scores, axis=1)
+            scores[every, best] = -np.inf
+        return out
+
+    chunks = -(-matrix.shape[0] // step)
+    return np.concatenate(_in_parallel(nearest, chunks, None, should_stop))
 
 
 def _best_per_row(
     scores: np.ndarray, rows: np.ndarray, columns: np.ndarray, floor: float, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best columns per row of ``scores`` at or above ``floor`` (most rows have
-    fewer than ``k`` there: only the others are partitioned)."""
-    passing = scores >= floor
-    crowded = np.flatnonzero(np.count_nonzero(passing, axis=1) > k)
-    out_rows, out_columns, out_values = [], [], []
+    """The ``k`` best columns per row of ``scores`` at or above ``floor``. A row with more
+    than ``k`` there keeps what reaches its ``k``-th best value (a partition of values,
+    much cheaper than of indices); the rare row with ties at that value is cut to ``k``."""
+    width = scores.shape[1]
+    least = np.full(len(scores), floor, dtype=np.float32)
+    crowded = np.empty(0, np.int64)
+    if width > k:
+        crowded = np.flatnonzero(_per_row(scores >= floor) > k)
+        if len(crowded):
+            least[crowded] = np.partition(scores[crowded], width - k, axis=1)[:, width - k]
+    passing = scores >= least[:, None]
     if len(crowded):
-        dense = scores[crowded]
-        best = np.argpartition(-dense, k - 1, axis=1)[:, :k]
-        values = np.take_along_axis(dense, best, axis=1)
-        keep = values >= floor
-        out_rows.append(np.repeat(rows[crowded], k).reshape(-1, k)[keep])
-        out_columns.append(columns[best[keep]])
-        out_values.append(values[keep])
-        passing[crowded] = False
-    hit_rows, hit_columns = np.nonzero(passing)
-    out_rows.append(rows[hit_rows])
-    out_columns.append(columns[hit_columns])
-    out_values.append(scores[hit_rows, hit_columns])
-    return (
-        np.concatenate(out_rows),
-        np.concatenate(out_columns),
-        np.concatenate(out_values).astype(np.float32),
-    )
+        tied = crowded[_per_row(passing[crowded]) > k]
+        if len(tied):
+            best = np.argpartition(-scores[tied], k - 1, axis=1)[:, :k]
+            passing[tied] = False
+            passing[tied[:, None], best] = True
+    flat = np.flatnonzero(passing)
+    hit_rows, hit_columns = np.divmod(flat, width)
+    return rows[hit_rows], columns[hit_columns], scores.reshape(-1)[flat].astype(np.float32)
+
+
+def _per_row(passing: np.ndarray) -> np.ndarray:
+    """True values in each row of a bool matrix (summed as bytes: faster than
+    ``count_nonzero(axis=1)``)."""
+    counts: np.ndarray = passing.view(np.uint8).sum(axis=1, dtype=np.int64)
+    return counts
 
 
 def _joined(
