@@ -7,7 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from albumfinder.duplicates.candidates import EXACT_LIMIT, knn_edges
+from albumfinder.duplicates.candidates import (
+    EXACT_LIMIT,
+    TURNED_MAX_BITS,
+    knn_edges,
+    set_bits,
+    turned_pairs,
+)
 from albumfinder.errors import GroupingCancelled
 
 FLOOR, K = 0.5, 12
@@ -132,3 +138,41 @@ def test_cancel_stops_the_inverted_file_part_way(large):
     with pytest.raises(GroupingCancelled):
         knn_edges(matrix, FLOOR, K, progress=events.append, should_stop=stop_after_some_progress)
     assert events and events[-1].done < events[-1].total
+
+
+def _turned_album(n: int, seed: int = 2) -> tuple[np.ndarray, set[tuple[int, int]]]:
+    """(n, 8) random pHashes; some photos are turned copies of others: their upright hash
+    is the other's turned one, 0-3 bits moved (found), or 4-6 bits moved (not found)."""
+    rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**64, (n, 8), dtype=np.uint64, endpoint=False)
+    wanted = set()
+    for copy in range(0, n // 4, 2):
+        original, turn, moved = copy + 1, int(rng.integers(1, 8)), int(rng.integers(0, 7))
+        bits = rng.choice(64, moved, replace=False)
+        flip = np.uint64(sum(1 << int(b) for b in bits))
+        hashes[copy, 0] = hashes[original, turn] ^ flip
+        if moved <= TURNED_MAX_BITS:
+            wanted.add((copy, original))
+    return hashes, wanted
+
+
+def _all_turned_pairs(hashes: np.ndarray) -> set[tuple[int, int]]:
+    """The naive way: every turned hash against every upright one."""
+    out = set()
+    for turn in range(1, 8):
+        bits = set_bits(hashes[:, turn, None] ^ hashes[None, :, 0])
+        np.fill_diagonal(bits, 64)
+        a, b = np.nonzero(bits <= TURNED_MAX_BITS)
+        out |= {(min(x, y), max(x, y)) for x, y in zip(a.tolist(), b.tolist(), strict=True)}
+    return out
+
+
+def test_turned_pairs_are_all_pairs_within_three_bits():
+    """The pHash join finds every turned pair the naive comparison finds, and nothing else."""
+    hashes, planted = _turned_album(1_500)
+    known = np.ones(len(hashes), dtype=bool)
+    known[-10:] = False  # photos without hashes take no part
+    a, b = turned_pairs(hashes, known)
+    found = set(zip(a.tolist(), b.tolist(), strict=True))
+    assert planted <= found
+    assert found == {(x, y) for x, y in _all_turned_pairs(hashes) if known[x] and known[y]}

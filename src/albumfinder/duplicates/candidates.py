@@ -306,57 +306,90 @@ def _tell(progress: Progress, done: int, total: int) -> None:
         progress(JobProgress(done, total, "Comparing photos"))
 
 
-#: pHash candidates: 4 chunks of 16 bits (a pair at most 3 bits apart shares one chunk)
-_HASH_CHUNKS = 4
-_HASH_CHUNK_BITS = 16
-#: a chunk value shared by more photos than this is a blank picture's, no evidence
+#: a pair of pHashes at most this many bits apart (one turned) is a turned-copy candidate
+TURNED_MAX_BITS = 3
+#: a key value shared by more photos than this is a blank picture's, no evidence
 _HASH_BUCKET_LIMIT = 64
-TURNED_MAX_BITS = _HASH_CHUNKS - 1
 
 
 def turned_pairs(hashes: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Row pairs (a, b) where a turned or mirrored orientation of ``a`` is at most
     :data:`TURNED_MAX_BITS` bits from ``b`` upright, from ``hashes`` (N, 8) uint64 pHashes
     (``known``: rows that have them). The embedding misses these (a rotated photo is
-    another picture to it); the hashes do not, and a sort-join on 16-bit chunks finds
-    them without comparing all pairs."""
+    another picture to it); the hashes do not, and a sort-join on keys cut from the hash
+    (:func:`_hash_keys`) finds them without comparing all pairs."""
     rows = np.flatnonzero(known)
     if len(rows) < 2:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     table = hashes[rows]
     found_a, found_b = [], []
-    mask = np.uint64((1 << _HASH_CHUNK_BITS) - 1)
-    for chunk in range(_HASH_CHUNKS):
-        shift = np.uint64(chunk * _HASH_CHUNK_BITS)
-        upright = (table[:, 0] >> shift) & mask
-        order = np.argsort(upright, kind="stable")
+    for key in _hash_keys():
+        upright = key(table[:, 0])
+        order = np.argsort(upright)
         keys = upright[order]
         for turn in range(1, table.shape[1]):
-            turned = (table[:, turn] >> shift) & mask
-            first = np.searchsorted(keys, turned, side="left")
-            last = np.searchsorted(keys, turned, side="right")
-            count = last - first
-            usable = np.flatnonzero((count > 0) & (count <= _HASH_BUCKET_LIMIT))
-            if not len(usable):
-                continue
-            a = np.repeat(usable, count[usable])
-            starts = np.repeat(first[usable], count[usable])
-            offsets = np.arange(len(a)) - np.repeat(
-                np.cumsum(count[usable]) - count[usable], count[usable]
-            )
-            b = order[starts + offsets]
+            a, b = _same_key(keys, order, key(table[:, turn]))
             close = set_bits(table[a, turn] ^ table[b, 0]) <= TURNED_MAX_BITS
             close &= a != b
             found_a.append(rows[a[close]])
             found_b.append(rows[b[close]])
-    if not found_a:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
     a, b = np.concatenate(found_a), np.concatenate(found_b)
-    return np.minimum(a, b), np.maximum(a, b)
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    unique = np.unique(low * len(hashes) + high)  # a pair found under several keys once
+    return unique // len(hashes), unique % len(hashes)
+
+
+def _hash_keys() -> list[Callable[[np.ndarray], np.ndarray]]:
+    """Keys cut from a 64-bit hash such that two hashes at most :data:`TURNED_MAX_BITS` bits
+    apart share at least one: the 10 pairs of its 5 chunks of 12-13 bits (3 changed bits
+    leave two chunks whole). A 26-bit key is held by about one photo even in a million,
+    where a 16-bit chunk (4 chunks, one left whole) is held by 15, each a pair to check."""
+    chunks = [(0, 13), (13, 13), (26, 13), (39, 13), (52, 12)]
+    keys = []
+    for i, (shift_i, width_i) in enumerate(chunks):
+        for shift_j, width_j in chunks[i + 1 :]:
+            keys.append(_two_chunks(_bits(shift_i, width_i), _bits(shift_j, width_j), width_i))
+    return keys
+
+
+def _bits(shift: int, width: int) -> Callable[[np.ndarray], np.ndarray]:
+    mask = np.uint64((1 << width) - 1)
+    return lambda h: (h >> np.uint64(shift)) & mask
+
+
+def _two_chunks(
+    low: Callable[[np.ndarray], np.ndarray], high: Callable[[np.ndarray], np.ndarray], bits: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda h: low(h) | (high(h) << np.uint64(bits))
+
+
+def _same_key(
+    keys: np.ndarray, order: np.ndarray, wanted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (a, b): ``wanted[a]`` equals ``keys[j]`` and ``b = order[j]`` (``keys``
+    sorted); a key held by more than :data:`_HASH_BUCKET_LIMIT` is left out. The wanted keys
+    are looked up in sorted order (memory is read in one sweep), and only those found are
+    looked up a second time, for where their run ends."""
+    by_key = np.argsort(wanted)
+    sought = wanted[by_key]
+    first = np.searchsorted(keys, sought, side="left")
+    hit = np.flatnonzero(keys[np.minimum(first, len(keys) - 1)] == sought)
+    first = first[hit]
+    count = np.searchsorted(keys, sought[hit], side="right") - first
+    usable = count <= _HASH_BUCKET_LIMIT
+    hit, first, count = hit[usable], first[usable], count[usable]
+    a = np.repeat(by_key[hit], count)
+    starts = np.repeat(first, count)
+    offsets = np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count)
+    return a, order[starts + offsets]
 
 
 def set_bits(x: np.ndarray) -> np.ndarray:
-    """Set bits of each uint64 (SWAR: numpy before 2.0 has no bitwise_count)."""
+    """Set bits of each uint64 (numpy's popcount where it has one, from 2.0; else SWAR)."""
+    popcount = getattr(np, "bitwise_count", None)
+    if popcount is not None:
+        counted: np.ndarray = popcount(x).astype(np.int64)
+        return counted
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
     x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
