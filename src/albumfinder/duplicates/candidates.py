@@ -113,7 +113,7 @@ def _inverted_file(
     count = max(16, int(np.sqrt(2 * n)))
     centroids = _spherical_kmeans(matrix, count, should_stop)
     nearest = _assign(matrix, centroids, should_stop)
-    order = np.argsort(nearest[:, 0], kind="stable")
+    order = np.argsort(nearest[:, 0], kind="stable").astype(_index_type(n))  # half the edges
     bounds = np.searchsorted(nearest[order, 0], np.arange(count + 1))
     slab = _in_order(matrix, order, should_stop)
     position = np.empty(n, np.int64)
@@ -139,6 +139,12 @@ def _inverted_file(
 
     lists = _in_parallel(one_list, count, progress, should_stop)
     return _joined([found for parts in lists for found in parts])
+
+
+def _index_type(n: int) -> type[np.signedinteger]:
+    """Row numbers as int32 where they fit (the found pairs, before repeats are dropped, are
+    the largest arrays of the inverted file)."""
+    return np.int32 if n < 2**31 else np.int64
 
 
 def _in_parallel(
@@ -290,10 +296,16 @@ def _joined(
 
 
 def _undirected(a: np.ndarray, b: np.ndarray, cos: np.ndarray, n: int) -> Edges:
+    """Each pair once, low row first, sorted (a pair found from both ends keeps one of its
+    two cosines, which differ at most in the last bit; an unstable sort is 3x faster)."""
     low, high = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
     keys = low * n + high
-    keys, first = np.unique(keys, return_index=True)
-    return Edges(keys // n, keys % n, cos[first].astype(np.float32))
+    order = np.argsort(keys)
+    keys = keys[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    keys = keys[first]
+    return Edges(keys // n, keys % n, cos[order[first]].astype(np.float32))
 
 
 def _check(should_stop: ShouldStop) -> None:
