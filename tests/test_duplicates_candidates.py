@@ -176,3 +176,27 @@ def test_turned_pairs_are_all_pairs_within_three_bits():
     found = set(zip(a.tolist(), b.tolist(), strict=True))
     assert planted <= found
     assert found == {(x, y) for x, y in _all_turned_pairs(hashes) if known[x] and known[y]}
+
+
+def test_many_new_rows_in_a_large_album_go_through_the_inverted_file(large):
+    """An incremental pass with more new photos than the inverted file's lists cost (here
+    900 of 24,000) compares them through the lists: each pair found has a new photo, the
+    planted copies among them are found, and each new photo keeps its nearest photo."""
+    matrix, planted = large
+    rng = np.random.default_rng(3)
+    others = rng.choice(len(matrix) - len(planted), 600, replace=False)
+    new = np.concatenate([planted[:, 1], others])
+    events = []
+    edges = knn_edges(matrix, FLOOR, K, queries=new, progress=events.append)
+    _check_graph(matrix, edges)
+    assert np.all(np.isin(edges.a, new) | np.isin(edges.b, new))
+    assert events[-1].done == events[-1].total > 16  # the lists, not a few blocks of rows
+    found = set(zip(edges.a.tolist(), edges.b.tolist(), strict=True))
+    missed = [(a, b) for a, b in planted.tolist() if (min(a, b), max(a, b)) not in found]
+    assert len(missed) <= len(planted) // 100
+    scores = matrix[new].astype(np.float32) @ matrix.astype(np.float32).T
+    scores[np.arange(len(new)), new] = -2.0
+    nearest = scores.argmax(axis=1)
+    pairs = [(min(a, b), max(a, b)) for a, b in zip(new.tolist(), nearest.tolist(), strict=True)]
+    wanted = [p for p, s in zip(pairs, scores.max(axis=1), strict=True) if s >= FLOOR]
+    assert wanted and sum(p in found for p in wanted) >= 0.97 * len(wanted)
