@@ -119,46 +119,42 @@ def _inverted_file(
     photo that has it among its :data:`_PROBES` nearest centroids (``asked``: with those of
     these rows only, the new photos of an incremental pass).
 
-    The rows are put in list order once (``slab``: each list one contiguous run of rows),
-    so a list's members are a view, converted to float32 once and compared with themselves
-    without a gather or a mask (their own column is the diagonal); only the photos probing
-    the list from other lists are gathered, in slab order."""
+    A list's members are gathered and converted to float32 once, and compared with
+    themselves without a mask (their own column is the diagonal); only the photos probing
+    the list from other lists are gathered again, in row order (one sweep through memory).
+    No copy of the matrix is made."""
     n = matrix.shape[0]
     count = _list_count(n)
     centroids = _spherical_kmeans(matrix, count, should_stop)
     nearest = _assign(matrix, centroids, should_stop)
     order = np.argsort(nearest[:, 0], kind="stable").astype(_index_type(n))  # half the edges
     bounds = np.searchsorted(nearest[order, 0], np.arange(count + 1))
-    slab = _in_order(matrix, order, should_stop)
-    position = np.empty(n, np.int64)
-    position[order] = np.arange(n)
     wanted = np.ones(n, dtype=bool)
     if asked is not None:
         wanted[:] = False
-        wanted[position[asked]] = True  # by slab row
-    visitors = _visitors(position, nearest, count, wanted)  # slab rows probing each list
+        wanted[asked] = True
+    visitors = _visitors(nearest, count, wanted)
 
     def one_list(c: int) -> list[_Found]:
-        low, high = int(bounds[c]), int(bounds[c + 1])
-        if high == low:
+        members = order[bounds[c] : bounds[c + 1]]
+        if not len(members):
             return []
-        members = order[low:high]
-        columns = slab[low:high].astype(np.float32)
+        columns = matrix[members].astype(np.float32)
         across = np.ascontiguousarray(columns.T)  # not columns.T: numpy's syrk is slow
         if asked is None:
             own = columns @ across
             np.fill_diagonal(own, -2.0)  # not its own neighbour
             found = [_best_per_row(own, members, members, floor, k)]
         else:
-            mine = np.flatnonzero(wanted[low:high])
+            mine = np.flatnonzero(wanted[members])
             own = columns[mine] @ across
             own[np.arange(len(mine)), mine] = -2.0
             found = [_best_per_row(own, members[mine], members, floor, k)]
         guests = visitors[c]
         for start in range(0, len(guests), _BLOCK):
             block = guests[start : start + _BLOCK]
-            scores = slab[block].astype(np.float32) @ across
-            found.append(_best_per_row(scores, order[block], members, floor, k))
+            scores = matrix[block].astype(np.float32) @ across
+            found.append(_best_per_row(scores, block, members, floor, k))
         return found
 
     lists = _in_parallel(one_list, count, progress, should_stop)
@@ -206,24 +202,12 @@ def _workers() -> int:
     return max(1, min(cores, 8))
 
 
-def _in_order(matrix: np.ndarray, order: np.ndarray, should_stop: ShouldStop) -> np.ndarray:
-    """The rows of ``matrix`` in ``order``, in its own dtype (float16 stays half the size)."""
-    slab = np.empty_like(matrix)
-    step = 16 * _BLOCK
-    for start in range(0, len(order), step):
-        _check(should_stop)
-        slab[start : start + step] = matrix[order[start : start + step]]
-    return slab
-
-
-def _visitors(
-    position: np.ndarray, nearest: np.ndarray, count: int, wanted: np.ndarray
-) -> list[np.ndarray]:
-    """For each list, the slab rows of the photos that probe it but are not in it (and are
-    ``wanted``, by slab row), in slab order (gathered in one sweep through memory)."""
+def _visitors(nearest: np.ndarray, count: int, wanted: np.ndarray) -> list[np.ndarray]:
+    """For each list, the rows that probe it from another list (and are ``wanted``), in
+    row order."""
     others = nearest[:, 1:]
+    rows = np.repeat(np.arange(len(nearest), dtype=_index_type(len(nearest))), others.shape[1])
     lists = others.ravel()
-    rows = np.repeat(position, others.shape[1])
     keep = wanted[rows]
     lists, rows = lists[keep], rows[keep]
     order = np.lexsort((rows, lists))
