@@ -10,8 +10,10 @@ quadratically in time and memory. Every photo has facts as an indexed one does (
 one a turn; a copy's are its original's, a bit moved), so the pHash join of turned copies
 and the per-pair hash checks are timed too. The machine is shared: wall time is what this run
 got; CPU time (all threads) is what the work costs, and what the targets are read
-against (on 2 idle cores the wall time is at most that, about half with BLAS). Peak
-memory: tracemalloc's peak of the call (numpy's arrays included; the input matrix not).
+against (on 2 idle cores the wall time is at most that, about half with two workers). Peak
+memory: the kernel's high-water mark of resident memory during the call, reset before it,
+less what was resident before (the input matrix not counted); tracemalloc's peak where the
+mark cannot be reset (tracemalloc slows Python's allocations several-fold: times read high).
 Recall: planted pairs found.
 Targets: 100k in ≤ 10 s, 1M in ≤ 3 min on a 2-core machine, memory linear. Run:
     python benchmarks/bench_grouping.py [--sizes 100000 1000000] [--dims 384 1280]
@@ -116,14 +118,37 @@ def naive(matrix: np.ndarray, floor: float) -> int:
 
 
 def measured(fn, *args) -> tuple[object, float, float, float]:
-    """(result, wall seconds, CPU seconds of all threads, peak MiB)."""
-    tracemalloc.start()
+    """(result, wall seconds, CPU seconds of all threads, peak MiB above the start)."""
+    before = _resident_kib("VmRSS") if _reset_peak() else None
+    if before is None:
+        tracemalloc.start()
     start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    if before is None:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    else:
+        peak = (_resident_kib("VmHWM") - before) / 1024
     return result, seconds, cpu, peak
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak resident memory of this process (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _resident_kib(field: str) -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")
 
 
 def main() -> None:
