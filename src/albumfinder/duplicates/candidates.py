@@ -6,7 +6,9 @@ at a time), each row keeping its ``k`` best neighbours at or above ``floor``. Ab
 inverted-file index: spherical k-means on a sample gives ~√(2N) centroids, each photo is
 listed under its nearest centroid and compared with the lists of its four nearest (a copy,
 cosine ≥ 0.8, lies in one of its original's four nearest lists almost always;
-``bench_grouping.py`` measures the recall). Time grows as N·√N, memory as N.
+``bench_grouping.py`` measures the recall). Time grows as N·√N, memory as N. New photos
+of an incremental pass are compared with every photo, or, when there are many of them in a
+large album, through the lists they probe.
 
 The work is many small products (a list by a list, a block by the matrix), run on one
 thread a core with BLAS held to one thread (:func:`_in_parallel`); the stored cosines are
@@ -75,7 +77,7 @@ def knn_edges(
     if n > EXACT_LIMIT and (asked is None or len(asked) > 2 * _list_count(n)):
         found = _inverted_file(matrix, floor, k, progress, should_stop, asked)
     else:
-        rows = np.arange(n) if queries is None else np.asarray(queries, dtype=np.int64)
+        rows = np.arange(n) if asked is None else asked
         found = _exact(matrix, rows, floor, k, progress, should_stop)
     return _undirected(*found, n)
 
