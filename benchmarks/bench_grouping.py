@@ -6,10 +6,14 @@ place) with planted near-duplicate pairs (cosine ~0.97). What is timed is what
 :mod:`albumfinder.duplicates.candidates`, then the verdicts and the components), without
 the index's cache (every photo is new). Baseline in the same run: the naive all-pairs
 way (the full N×N cosine matrix, thresholded) at a size it can do, extrapolated
-quadratically in time and memory. The machine is shared: wall time is what this run
+quadratically in time and memory. Every photo has facts as an indexed one does (8 pHashes,
+one a turn; a copy's are its original's, a bit moved), so the pHash join of turned copies
+and the per-pair hash checks are timed too. The machine is shared: wall time is what this run
 got; CPU time (all threads) is what the work costs, and what the targets are read
-against (on 2 idle cores the wall time is at most that, about half with BLAS). Peak
-memory: tracemalloc's peak of the call (numpy's arrays included; the input matrix not).
+against (on 2 idle cores the wall time is at most that, about half with two workers). Peak
+memory: the kernel's high-water mark of resident memory during the call, reset before it,
+less what was resident before (the input matrix not counted); tracemalloc's peak where the
+mark cannot be reset (tracemalloc slows Python's allocations several-fold: times read high).
 Recall: planted pairs found.
 Targets: 100k in ≤ 10 s, 1M in ≤ 3 min on a 2-core machine, memory linear. Run:
     python benchmarks/bench_grouping.py [--sizes 100000 1000000] [--dims 384 1280]
@@ -18,6 +22,7 @@ Targets: 100k in ≤ 10 s, 1M in ≤ 3 min on a 2-core machine, memory linear. R
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import tracemalloc
 
@@ -29,6 +34,7 @@ from albumfinder.duplicates.keeper import DEFAULT_RULE
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import FAMILY_THRESHOLDS, KNN_NEIGHBOURS
 from albumfinder.models.registry import Family
+from albumfinder.photo_facts import ORIENTATIONS, PhotoFacts
 from albumfinder.report import GroupKind
 
 from common import machine, mark, print_table
@@ -60,20 +66,47 @@ def album_vectors(n: int, dim: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     return out, np.stack([source, np.arange(originals, n)], axis=1)
 
 
-def group(matrix: np.ndarray, floor: float) -> tuple[int, set[tuple[int, int]]]:
-    """What grouping does with the vectors: (groups, the near-duplicate pairs grouped)."""
+def album_hashes(planted: np.ndarray, n: int, seed: int = 1) -> np.ndarray:
+    """(n, 8) uint64 pHashes of each photo's orientations: random, and a copy's are its
+    original's with one bit moved (a resized copy's hash moves a bit or two)."""
+    rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**64, (n, len(ORIENTATIONS)), dtype=np.uint64, endpoint=False)
+    moved = np.left_shift(np.uint64(1), rng.integers(0, 64, len(planted)).astype(np.uint64))
+    hashes[planted[:, 1]] = hashes[planted[:, 0]] ^ moved[:, None]
+    return hashes
+
+
+def album_photos(hashes: np.ndarray) -> dict[int, Photo]:
+    """Every row a photo with the facts an indexed photo has (no EXIF time: no bursts)."""
+    photos = {}
+    for row, turns in enumerate(hashes.tolist()):
+        facts = PhotoFacts(4000, 3000, None, None, None, False, "JPEG", 90, f"{row:016x}", turns)
+        photos[row] = Photo(row, f"/album/{row:07d}.jpg", row, 2_000_000 + row, 0, facts)
+    return photos
+
+
+def group(
+    matrix: np.ndarray, hashes: np.ndarray, floor: float
+) -> tuple[int, set[tuple[int, int]], float]:
+    """What grouping does with the vectors: (groups, the near-duplicate pairs grouped, wall
+    seconds of the kNN graph alone)."""
+    start = time.perf_counter()
     edges = knn_edges(matrix, floor, KNN_NEIGHBOURS)
-    rows = {int(r) for r in np.unique(np.concatenate([edges.a, edges.b]))}
-    photos = {r: Photo(r, f"/album/{r:07d}.jpg", r, 1000, 0, None) for r in rows}
+    graph_s = time.perf_counter() - start
     grouping = Grouping(
-        photos, matrix, FAMILY_THRESHOLDS[Family.DINOV2], 0.5, DEFAULT_RULE, Decisions()
+        album_photos(hashes),
+        matrix,
+        FAMILY_THRESHOLDS[Family.DINOV2],
+        0.5,
+        DEFAULT_RULE,
+        Decisions(),
     )
     groups = grouping.build(edges, [GroupKind.EXACT, GroupKind.NEAR_DUPLICATE])
     pairs = set()
     for g in groups:
         members = sorted(int(m.path[7:14]) for m in g.members)
         pairs |= {(a, b) for i, a in enumerate(members) for b in members[i + 1 :]}
-    return len(groups), pairs
+    return len(groups), pairs, graph_s
 
 
 def naive(matrix: np.ndarray, floor: float) -> int:
@@ -85,14 +118,37 @@ def naive(matrix: np.ndarray, floor: float) -> int:
 
 
 def measured(fn, *args) -> tuple[object, float, float, float]:
-    """(result, wall seconds, CPU seconds of all threads, peak MiB)."""
-    tracemalloc.start()
+    """(result, wall seconds, CPU seconds of all threads, peak MiB above the start)."""
+    before = _resident_kib("VmRSS") if _reset_peak() else None
+    if before is None:
+        tracemalloc.start()
     start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
+    if before is None:
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    else:
+        peak = (_resident_kib("VmHWM") - before) / 1024
     return result, seconds, cpu, peak
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak resident memory of this process (Linux)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _resident_kib(field: str) -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")
 
 
 def main() -> None:
@@ -109,7 +165,10 @@ def main() -> None:
         _, _wall, naive_s, naive_mib = measured(naive, small, floor)
         for n in args.sizes:
             matrix, planted = album_vectors(n, dim)
-            (count, pairs), wall, seconds, mib = measured(group, matrix, floor)
+            hashes = album_hashes(planted, n)
+            load = os.getloadavg()[0]
+            (count, pairs, graph_s), wall, seconds, mib = measured(group, matrix, hashes, floor)
+            load = max(load, os.getloadavg()[0])
             truth = {(int(a), int(b)) for a, b in planted}
             recall = len(truth & pairs) / len(truth)
             scale = (n / args.naive_size) ** 2
@@ -120,16 +179,18 @@ def main() -> None:
                     f"{n:,}",
                     dim,
                     f"{wall:.1f} s",
+                    f"{graph_s:.1f} s",
                     f"{seconds:.1f} s{ok}",
                     f"{mib:,.0f} MiB",
                     f"{recall:.3f}",
                     f"{count:,}",
                     f"{naive_s * scale:,.0f} s",
                     f"{naive_mib * scale / 1024:,.0f} GiB",
+                    f"{load:.1f}",
                 ]
             )
             print(rows[-1], flush=True)
-            del matrix
+            del matrix, hashes
     print_table(
         f"Grouping duplicates (naive all-pairs measured at {args.naive_size:,}, "
         "extrapolated as N²)",
@@ -137,12 +198,14 @@ def main() -> None:
             "photos",
             "dim",
             "wall time",
+            "of it kNN graph",
             "CPU time",
             "peak memory",
             "recall of planted pairs",
             "groups",
             "naive CPU time",
             "naive memory",
+            "load (1 min, highest)",
         ],
         rows,
     )

@@ -179,7 +179,11 @@ class Grouping:
     def _hash_bits(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Bits apart of each pair's pHash, in the best orientation (64: not known)."""
         table, known = self._hash_table()
-        bits = set_bits(table[a] ^ table[b, :1]).min(axis=1)
+        bits = np.full(len(a), 64, dtype=np.int64)
+        step = 1 << 20  # pairs at a time: (pairs, 8) uint64 temporaries stay small
+        for start in range(0, len(a), step):
+            x, y = a[start : start + step], b[start : start + step]
+            bits[start : start + step] = set_bits(table[x] ^ table[y, :1]).min(axis=1)
         return np.where(known[a] & known[b], bits, 64)
 
     def _verified(self, edges: Edges) -> list[tuple[int, int, GroupKind, float]]:
