@@ -333,3 +333,14 @@ def test_a_rule_saved_before_a_step_existed_gets_it_in_its_default_place():
     )  # fmt: skip
     assert rule.folder_priority == ("/a",)
     assert set(checked_rule(KeeperRule(("age",))).steps) == set(KEEPER_STEPS)
+
+
+def test_cancel_is_heard_while_pairs_are_verified(small):
+    """A second grouping reuses the stored graph (nothing new to compare): what is left is
+    the verdict of each pair, which decodes some of them; a cancel stops it there too."""
+    from albumfinder.errors import GroupingCancelled
+
+    _album, library = small
+    assert _groups(library)  # the graph is stored
+    with pytest.raises(GroupingCancelled):
+        _groups(library, should_stop=lambda: True)

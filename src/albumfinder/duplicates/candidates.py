@@ -193,7 +193,7 @@ def _in_parallel(
 
 
 def _checked(task: Callable[[int], _T], i: int, should_stop: ShouldStop) -> _T:
-    _check(should_stop)
+    check_cancelled(should_stop)
     return task(i)
 
 
@@ -226,7 +226,7 @@ def _spherical_kmeans(matrix: np.ndarray, count: int, should_stop: ShouldStop) -
     sample = sample.astype(np.float32)
     centroids = sample[rng.choice(len(sample), count, replace=False)].copy()
     for _ in range(_KMEANS_ROUNDS):
-        _check(should_stop)
+        check_cancelled(should_stop)
         nearest = _assign(sample, centroids, should_stop, probes=1)[:, 0]
         sums = _sums_by_list(sample, nearest, count)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
@@ -324,7 +324,8 @@ def _undirected(a: np.ndarray, b: np.ndarray, cos: np.ndarray, n: int) -> Edges:
     return Edges(keys // n, keys % n, cos[order[first]].astype(np.float32))
 
 
-def _check(should_stop: ShouldStop) -> None:
+def check_cancelled(should_stop: ShouldStop) -> None:
+    """Raise :class:`GroupingCancelled` once ``should_stop`` says so."""
     if should_stop is not None and should_stop():
         raise GroupingCancelled("Grouping was cancelled; nothing was changed.")
 

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from albumfinder.duplicates.candidates import Edges, set_bits, turned_pairs, with_pairs
+from albumfinder.duplicates.candidates import (
+    Edges,
+    check_cancelled,
+    set_bits,
+    turned_pairs,
+    with_pairs,
+)
 from albumfinder.duplicates.keeper import choose_keeper
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.sharpness import sharpness
@@ -187,8 +193,13 @@ class Grouping:
         return np.where(known[a] & known[b], bits, 64)
 
     def _verified(self, edges: Edges) -> list[tuple[int, int, GroupKind, float]]:
+        """Each pair's verdict; pairs in the decoded band cost two small decodes each, so a
+        cancel is heard between pairs."""
         out = []
-        for a, b, cos in zip(edges.a.tolist(), edges.b.tolist(), edges.cos.tolist(), strict=True):
+        pairs = zip(edges.a.tolist(), edges.b.tolist(), edges.cos.tolist(), strict=True)
+        for number, (a, b, cos) in enumerate(pairs):
+            if number % 256 == 0:
+                check_cancelled(self.should_stop)
             pa, pb = self.photos.get(a), self.photos.get(b)
             if pa is None or pb is None or self.decisions.kept_apart(pa, pb):
                 continue
