@@ -192,3 +192,42 @@ def test_alignment_finds_the_window_and_tells_unrelated_photos(tmp_path):
     assert not align(_key(other), _key(original)).same_picture
     (tmp_path / "broken.jpg").write_bytes(b"not a photo")
     assert align(_key(tmp_path / "broken.jpg"), _key(original)) is None
+
+
+def test_decoded_checks_are_kept_in_the_index_across_restarts_and_moves(tmp_path, warm_model):
+    """A pair decoded once is not decoded again: not by a new process (the in-memory
+    caches emptied, as at a start), not after its photos were moved (same contents)."""
+    import shutil
+
+    from albumfinder.duplicates import alignment
+
+    folder = tmp_path / "album"
+    for number, box in enumerate(list(CROPS.values())[:3]):
+        image = make_photo(1400 + number, SIZE)
+        _save(image, folder / f"IMG_{number}.jpg", quality=92)
+        _save(image.crop(box), folder / "copies" / f"crop_{number}.jpg", quality=88)
+
+    def restart() -> None:
+        with alignment._known_lock:
+            alignment._known.clear()
+            alignment._fresh.clear()
+        alignment._align.cache_clear()
+        alignment._decoded.cache_clear()
+
+    def grouped(library: Library) -> tuple[int, list]:
+        restart()
+        groups = library.duplicate_groups(Library.embedder("builtin"))
+        return alignment._decoded.cache_info().misses, groups
+
+    with Library(tmp_path / "index.sqlite") as library:
+        library.add_folder(folder)
+        library.index(Library.embedder("builtin"))
+        decoded, first = grouped(library)
+        assert decoded > 0 and len(first) == 3  # each crop found, by decoding
+        decoded, again = grouped(library)
+        assert decoded == 0 and [g.members for g in again] == [g.members for g in first]
+        shutil.move(folder / "copies", folder / "moved")
+        library.index(Library.embedder("builtin"))
+        decoded, moved = grouped(library)
+        assert decoded == 0 and len(moved) == 3
+        assert {m.why for g in moved for m in g.members if not m.keep} == {"cropped"}

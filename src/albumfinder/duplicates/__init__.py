@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
-from albumfinder.duplicates import decisions
+from albumfinder.duplicates import alignment, decisions
 from albumfinder.duplicates.candidates import Progress, ShouldStop
 from albumfinder.duplicates.graph import album_graph
 from albumfinder.duplicates.groups import Grouping
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import KNN_NEIGHBOURS, thresholds_for
 from albumfinder.index import FileRow, IndexStore
+from albumfinder.index import decisions as table
 from albumfinder.photo_facts import PhotoFacts
 from albumfinder.report import DuplicateGroup, GroupKind, JobProgress
 from albumfinder.scan import under
@@ -72,7 +73,12 @@ def find_groups(
         decisions=decisions.load(store),
         should_stop=should_stop,
     )
-    groups = grouping.build(edges, [GroupKind(k) for k in kinds])
+    alignment.remember(table.alignments(store, alignment.VERSION))
+    try:
+        groups = grouping.build(edges, [GroupKind(k) for k in kinds])
+    finally:  # what was decoded is kept, a cancelled grouping's too
+        if fresh := alignment.take_fresh():
+            table.store_alignments(store, alignment.VERSION, fresh)
     _tell(progress, "Done")
     return groups
 

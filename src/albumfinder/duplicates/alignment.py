@@ -17,6 +17,9 @@ k-nearest-neighbour path; results are kept for the files as they are (path, size
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +43,9 @@ _COARSE_STEP, _FINE_STEP = 0.03, 0.006
 #: the same picture (planted copies, edited ones too: 0.95 and more; two catalogue shots
 #: of one motorbike model in another colour: 0.82; unrelated photos: under 0.45)
 ALIGNED, SAME_PICTURE = 0.75, 0.9
+#: a coarse best below this is not refined (the finer scales move it by a few hundredths;
+#: unrelated photos of one kind reach 0.2-0.8, planted copies 0.95 and more)
+HOPELESS = 0.6
 #: a window covering at least this share of each side is the whole picture (a resize)
 WHOLE_SIDE = 0.97
 #: tone and colour differences beyond what resizing and recompression make (0-255 levels)
@@ -83,20 +89,65 @@ class Alignment:
     def edited(self) -> bool:
         return bool(self.edits)
 
+    def to_json(self) -> str:
+        return json.dumps([self.turn, self.window, self.correlation, self.edits])
+
+    @staticmethod
+    def from_json(text: str) -> Alignment:
+        turn, window, correlation, edits = json.loads(text)
+        return Alignment(int(turn), tuple(window), float(correlation), tuple(edits))
+
 
 @dataclass(frozen=True)
 class FileKey:
-    """A photo file as it is now: a changed file is another key."""
+    """A photo file as it is now: a changed file is another key. ``content``: its content
+    hash, under which a result is remembered across processes (the index keeps it)."""
 
     path: str
     size: int
     mtime_ns: int
+    content: str | None = None
+
+
+#: the search's version: results of another version (stored in an index) are not used
+VERSION = 1
+_ContentKey = tuple[str, str, str]  # smaller's hash, bigger's hash, the turns tried
+_known: dict[_ContentKey, Alignment] = {}
+_fresh: dict[_ContentKey, Alignment] = {}  # found since last taken, to be stored
+_known_lock = threading.Lock()
+
+
+def remember(rows: Iterable[tuple[str, str, str, str]]) -> None:
+    """Results found earlier ((smaller's hash, bigger's hash, turns, JSON), as
+    :func:`take_fresh` gave them): those pairs are not decoded again."""
+    parsed = {(a, b, t): Alignment.from_json(r) for a, b, t, r in rows}
+    with _known_lock:
+        _known.update(parsed)
+
+
+def take_fresh() -> list[tuple[str, str, str, str]]:
+    """The results found since the last call, to store."""
+    with _known_lock:
+        rows = [(a, b, t, found.to_json()) for (a, b, t), found in _fresh.items()]
+        _fresh.clear()
+    return rows
 
 
 def align(smaller: FileKey, bigger: FileKey, turns: tuple[int, ...] = (0,)) -> Alignment | None:
     """The best window of ``bigger`` (turned by one of ``turns``) that ``smaller`` is; None
     when a photo cannot be decoded."""
-    return _align(smaller, bigger, tuple(dict.fromkeys(turns)))
+    tried = tuple(dict.fromkeys(turns))
+    key = None
+    if smaller.content and bigger.content:
+        key = (smaller.content, bigger.content, ",".join(map(str, tried)))
+        with _known_lock:
+            if key in _known:
+                return _known[key]
+    found = _align(smaller, bigger, tried)
+    if key is not None and found is not None:
+        with _known_lock:
+            _known[key] = _fresh[key] = found
+    return found
 
 
 @lru_cache(maxsize=4096)
@@ -146,10 +197,18 @@ def _search(small: Image.Image, big: Image.Image, turn: int) -> Alignment | None
     detail = _detail(_grey(big))
     coarse = np.arange(1.0, SMALLEST_SCALE - 1e-9, -_COARSE_STEP)
     best = max(_best_at(small, detail, fit * s) for s in coarse)
+    if best[0] < HOPELESS:  # no finer scale lifts this to a match: not the same picture
+        return _found(best, big, turn, small)
     around = best[1] / fit
     fine = np.arange(around - _COARSE_STEP, around + _COARSE_STEP + 1e-9, _FINE_STEP)
     fine = fine[(fine <= 1.0 + 1e-9) & (fine >= SMALLEST_SCALE)]
     best = max([best, *(_best_at(small, detail, fit * s) for s in fine)])
+    return _found(best, big, turn, small)
+
+
+def _found(
+    best: tuple[float, float, int, int, int, int], big: Image.Image, turn: int, small: Image.Image
+) -> Alignment | None:
     score, _scale, x, y, w, h = best
     if not np.isfinite(score):
         return None

@@ -86,6 +86,9 @@ FAMILY_THRESHOLDS: dict[Family, Thresholds] = {
 #: kind (two motorbikes side on) come within 6 bits; resized, recompressed and turned copies
 #: stay within 2.
 PHASH_BITS_LOOSE, PHASH_BITS_STRICT = 6, 2
+#: a pair in the decoded band must differ by at least this share of pixels (a crop keeps
+#: fewer; a camera's shots of one scene have one size and are not decoded)
+CROP_PIXELS = 0.05
 #: the relative difference of aspect ratios above which a copy is "cropped" (when the
 #: photos cannot be decoded to tell)
 CROP_ASPECT = 0.03

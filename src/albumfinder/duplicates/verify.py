@@ -4,8 +4,9 @@ A pair is ``exact`` when its bytes are the same (content hash), or, in the same 
 decoded pixels are (decoded only when the hashes differ but size and pHash match exactly:
 a photo whose metadata alone was changed). It is a ``near-duplicate`` when its cosine is in
 the near band of the strictness, or when the pHash of one of the eight orientations says
-it is the same picture and the cosine agrees it is the same scene (rotated and mirrored
-copies, which the embedding sees less alike), or when its cosine is in the band just under
+it is the same picture, the cosine agrees it is the same scene and, decoded small, the
+pixels agree (rotated and mirrored copies, which the embedding sees less alike; two
+catalogue shots of one product fool the hash), or when its cosine is in the band just under
 the near threshold and, decoded small, one photo is the other scaled or a large enough
 window of it (crops, which neither the embedding nor the pHash sees alike:
 :mod:`albumfinder.duplicates.alignment`). Two shots whose EXIF capture
@@ -28,6 +29,7 @@ from albumfinder.duplicates.thresholds import (
     BURST_GAP_S,
     BURST_NAME_STEP,
     CROP_ASPECT,
+    CROP_PIXELS,
     Thresholds,
     crop_area,
     phash_bits,
@@ -101,12 +103,23 @@ def pair_kind(
     turn, bits = best_orientation(a, b)
     if _could_be_same_pixels(a, b, turn, bits) and same_pixels(a, b):
         return GroupKind.EXACT
-    near = thresholds.near(strictness)
-    if cos >= near or (bits <= phash_bits(strictness) and cos >= thresholds.phash_floor):
+    if cos >= thresholds.near(strictness):
         return GroupKind.NEAR_DUPLICATE
-    if thresholds.crop_floor <= cos and _in_window(a, b, strictness):
+    # under the near threshold the pixels decide: a turned or mirrored copy the pHash
+    # matched (two catalogue shots of one product match it too), or a crop in the band
+    hashed = bits <= phash_bits(strictness) and cos >= thresholds.phash_floor
+    cropped = cos >= thresholds.crop_floor and _sizes_differ(a, b)
+    if (hashed or cropped) and _in_window(a, b, strictness):
         return GroupKind.NEAR_DUPLICATE
     return GroupKind.LOOK_ALIKE if cos >= look else None
+
+
+def _sizes_differ(a: Photo, b: Photo) -> bool:
+    """A crop keeps fewer pixels than its original (a resize too): two photos of one size,
+    as a camera's shots of one scene are, are not decoded to look for a crop (the cost of
+    the check falls on the pairs that can be one)."""
+    small, big = sorted((a.pixels, b.pixels))
+    return big > 0 and small <= big * (1 - CROP_PIXELS)
 
 
 def _in_window(a: Photo, b: Photo, strictness: float) -> bool:
@@ -157,7 +170,7 @@ def _fit(member: Photo, keeper: Photo) -> Fit | None:
 
 
 def _file(photo: Photo) -> FileKey:
-    return FileKey(photo.path, photo.size, photo.mtime_ns)
+    return FileKey(photo.path, photo.size, photo.mtime_ns, photo.content_hash)
 
 
 def _could_be_same_pixels(a: Photo, b: Photo, turn: int, bits: int) -> bool:

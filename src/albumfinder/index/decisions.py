@@ -6,6 +6,9 @@ Made when first needed (``CREATE TABLE IF NOT EXISTS``: an older version ignores
   keyed by the members' content hashes (sorted, space-separated, one per member), so that a decision
   survives rescans, moves and renames, and a changed photo (another hash) is a new member.
 - ``duplicate_settings``: the keeper rule (JSON).
+- ``duplicate_alignments``: where one photo lies in another, as the decoded check found it
+  (:mod:`albumfinder.duplicates.alignment`), keyed by both photos' content hashes: a
+  regrouping, a rescan or a move decodes none of these pairs again.
 - ``duplicate_edges`` / ``duplicate_compared``: the kNN graph of a model, cached by file id.
   A file counts as compared while its size and mtime are those it was compared with, under
   the same graph parameters; a changed, new or re-embedded photo is compared again, and a
@@ -53,6 +56,15 @@ DECISION_TABLES = (
         PRIMARY KEY (model_key, a, b)
     ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS duplicate_edges_by_b ON duplicate_edges (model_key, b)",
+    """
+    CREATE TABLE IF NOT EXISTS duplicate_alignments (
+        small TEXT NOT NULL,
+        big TEXT NOT NULL,
+        turns TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (small, big, turns)
+    ) WITHOUT ROWID""",
 )
 
 
@@ -204,3 +216,26 @@ def forget_graph(store: IndexStore, model_key: str) -> None:
     with store.transaction() as tx:
         tx.conn.execute("DELETE FROM duplicate_compared WHERE model_key = ?", (model_key,))
         tx.conn.execute("DELETE FROM duplicate_edges WHERE model_key = ?", (model_key,))
+
+
+def alignments(store: IndexStore, version: int) -> list[tuple[str, str, str, str]]:
+    """(smaller's hash, bigger's hash, turns, result JSON) of the decoded checks made by
+    ``version`` of the search."""
+    _ensure(store)
+    rows = store.connection().execute(
+        "SELECT small, big, turns, result FROM duplicate_alignments WHERE version = ?",
+        (version,),
+    )
+    return [(str(a), str(b), str(t), str(r)) for a, b, t, r in rows]
+
+
+def store_alignments(
+    store: IndexStore, version: int, rows: Sequence[tuple[str, str, str, str]]
+) -> None:
+    _ensure(store)
+    with store.transaction() as tx:
+        tx.conn.executemany(
+            "INSERT OR REPLACE INTO duplicate_alignments (small, big, turns, version, result) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(a, b, t, version, r) for a, b, t, r in rows],
+        )
