@@ -120,7 +120,7 @@ def main() -> None:
             peak = result["peak"]
             rows.append(
                 [
-                    model + (" (first run: calibrating)" if args.first_run else ""),
+                    model + (" (first run on this machine)" if args.first_run else ""),
                     result["precision"],
                     f"{result['done']:,}",
                     f"{base['peak']:.0f} MiB",

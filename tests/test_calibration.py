@@ -260,8 +260,23 @@ def test_the_about_box_says_how_each_model_runs_on_this_cpu(fake_cpu, qtbot, win
     window.about_action.trigger()  # modal until closed
     assert seen["DINOv2 small (ViT-S/14)"] == "int8 (measured: fp32 5.0/s, int8 9.5/s cos 0.99950)"
     assert seen["DINOv2 base (ViT-B/14)"] == (
-        "fp32 by the CPU's flags, until measured the first time it runs here"
-    )
+        "fp32, by the CPU's flags (measuring is off: ALBUMFINDER_CALIBRATE=off)"
+    )  # as the tests run: nothing is ever measured, and the box does not promise it
     assert seen["Built-in (EfficientNet-Lite0, offline)"].startswith("fp32")
     assert "Plain AVX2 CPU" in seen["text"] and "AVX2, no native bf16 or VNNI" in seen["text"]
     assert str(paths.index_path()) in seen["paths"]
+
+
+def test_the_about_box_says_when_a_model_will_be_measured(fake_cpu, monkeypatch):
+    from albumfinder.library import Library
+
+    fake_cpu("Server CPU", "fpu sse sse2 avx avx2 fma avx512f avx512bw")  # no VNNI, no bf16
+    monkeypatch.setenv(calibration.CALIBRATE_ENV, "background")
+    remember_choice("dinov2-small", "bf16")  # a mode this CPU has no use for: not trusted
+    facts = Library.about()
+    modes = dict(facts.models)
+    assert modes["DINOv2 small (ViT-S/14)"] == (
+        "fp32 by the CPU's flags, until measured the first time it runs here"
+    )
+    assert modes["DINOv2 large (ViT-L/14)"].startswith("fp32, by the CPU's flags (too large")
+    assert facts.cpu_kind == "AVX-512, no native bf16 or VNNI"

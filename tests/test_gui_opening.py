@@ -107,6 +107,21 @@ def test_no_viewer_but_album_finder_says_so_with_copy_path(
     assert QGuiApplication.clipboard().text() == path
 
 
+def test_a_new_search_clears_the_no_viewer_note_and_its_copy_path(
+    qtbot, window, tmp_path, monkeypatch, opened
+):
+    """A button that is no undo does not keep a note: the next search clears it."""
+    from albumfinder.gui.drop_zone import QuerySource
+
+    monkeypatch.setattr(reveal, "DESKTOP", FakeDesktopApps(None, []))
+    opened[1]["answer"] = False
+    path = _click_first_result(qtbot, window, tmp_path)
+    assert "No viewer" in window.banner.message() and _copy_path_button(window) is not None
+    with qtbot.waitSignal(window.searchFinished, timeout=60_000):
+        window.find(QuerySource("path", path, os.path.basename(path)))
+    assert not window.banner.isVisible()
+
+
 def test_no_launcher_at_all_says_so_with_copy_path(qtbot, window, tmp_path, monkeypatch, opened):
     monkeypatch.setattr(reveal, "DESKTOP", FakeDesktopApps(None, []))
     opened[1]["answer"] = False  # QDesktopServices found no xdg-open, no desktop

@@ -26,6 +26,8 @@ def cpu_kind_words() -> str:
         return "native bf16 (AVX512-BF16 or AMX)"
     if cpu_has_int8_dot():
         return "int8 dot products (VNNI), no native bf16"
+    if "avx512f" in flags:
+        return "AVX-512, no native bf16 or VNNI"
     if "avx2" in flags:
         return "AVX2, no native bf16 or VNNI"
     return platform.machine() or "unknown"

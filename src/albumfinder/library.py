@@ -488,7 +488,8 @@ class Library:
     @staticmethod
     def about() -> AboutFacts:
         """The version, this computer's CPU and its kind, what "auto" measured for each
-        listed model here, and where the app keeps its files (no index, no torch)."""
+        listed model here, and where the app keeps its files (no index needed; it asks torch
+        which device runs the models)."""
         return about_facts()
 
     @staticmethod

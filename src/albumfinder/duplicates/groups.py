@@ -26,7 +26,6 @@ from albumfinder.duplicates.candidates import (
 )
 from albumfinder.duplicates.keeper import choose_keeper
 from albumfinder.duplicates.photo import Photo
-from albumfinder.duplicates.sharpness import sharpness
 from albumfinder.duplicates.thresholds import (
     BURST_GAP_S,
     Thresholds,
@@ -143,15 +142,24 @@ class Grouping:
                 taken.union(a, b, kind)
         copies = taken.groups()
         grouped = {row for rows in copies.values() for row in rows}
-        out = [self._copy_group(rows, taken.kind[root]) for root, rows in copies.items()]
+        wanted = set(kinds)
+        # a group is made (its keeper chosen, its why-lines decoded) only when it is shown
+        out = [
+            self._copy_group(rows, taken.kind[root])
+            for root, rows in copies.items()
+            if self._shown(taken.kind[root], rows, wanted)
+        ]
         bursts = self._bursts(grouped)
-        out += [self._burst_group(rows) for rows in bursts]
+        out += [self._burst_group(r) for r in bursts if self._shown(GroupKind.BURST, r, wanted)]
         grouped |= {row for rows in bursts for row in rows}
         if GroupKind.LOOK_ALIKE in kinds:
             out += self._look_alikes(pairs, grouped)
-        wanted = set(kinds)
         shown = [g for g in out if g.kind in wanted and not self.decisions.hides(self._hashes(g))]
         return sorted(shown, key=lambda g: (-len(g.members), -g.reclaimable, g.id))
+
+    def _shown(self, kind: GroupKind, rows: list[int], wanted: set[GroupKind]) -> bool:
+        hashes = [self.photos[row].content_hash for row in rows]
+        return kind in wanted and not self.decisions.hides(hashes)
 
     # -- pairs -------------------------------------------------------------------------------
     def _worth_a_verdict(self, edges: Edges, looks: bool) -> Edges:
@@ -319,12 +327,8 @@ class Grouping:
         return self._group(rows, kind, lambda p, keeper: copy_why(p, keeper, exact))
 
     def _burst_group(self, rows: list[int]) -> DuplicateGroup:
-        for row in rows:  # the keeper of a burst is its sharpest frame
-            photo = self.photos[row]
-            if photo.sharpness is None:
-                self.photos[row] = replace(
-                    photo, sharpness=sharpness(photo.path, photo.size, photo.mtime_ns)
-                )
+        for row in rows:  # a frame of a burst: its sharpness counts (measured if needed)
+            self.photos[row] = replace(self.photos[row], burst=True)
         times = sorted((self.photos[r].taken_ns or 0, r) for r in rows)
         gaps = {}
         for i, (when, row) in enumerate(times):

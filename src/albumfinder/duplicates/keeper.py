@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cmp_to_key
 
 from albumfinder.duplicates.photo import Photo
+from albumfinder.duplicates.sharpness import sharpness
 from albumfinder.report import KeeperRule
 from albumfinder.scan import is_under
 
@@ -93,10 +95,19 @@ def _folder_words(keeper: Photo, other: Photo, priority: Sequence[str]) -> str:
     return f"kept: in {folder} (folder priority)"
 
 
+def _sharpness(photo: Photo, _priority: Sequence[str] = ()) -> float:
+    """A burst frame's focus measure (decoded when first asked); other photos tie at 0."""
+    if not photo.burst:
+        return 0.0
+    return sharpness(photo.path, photo.size, photo.mtime_ns) or 0.0
+
+
 def _sharpness_words(keeper: Photo, other: Photo, _priority: Sequence[str]) -> str:
-    ratio = (keeper.sharpness or 0.0) / max(other.sharpness or 0.0, 1e-9)
+    ratio = _sharpness(keeper) / max(_sharpness(other), 1e-9)
     if ratio >= 100:
         return "kept: sharpest frame"
+    if ratio < 1.1:
+        return "kept: sharpest frame (by a little)"
     return f"kept: sharpest frame ({ratio:.1f}× the next)"
 
 
@@ -113,7 +124,7 @@ def _format_score(photo: Photo, _priority: Sequence[str]) -> float:
     """The format's rank; among JPEGs, the higher quality (a re-save at a lower quality is
     derived from the other, whatever its file size): a fraction within the rank."""
     rank = FORMAT_RANK.get(photo.format or "", 1 if photo.format else 0)
-    quality = _jpeg_quality(photo)
+    quality = None if photo.burst else _jpeg_quality(photo)  # a camera's own, not a re-save
     return rank + (quality / 1000 if quality is not None else 0.0)
 
 
@@ -152,7 +163,7 @@ KEEPER_STEPS: dict[str, KeeperStep] = {
         KeeperStep(
             "sharpness",
             "Sharpest frame (bursts)",
-            lambda p, _: p.sharpness or 0.0,
+            _sharpness,
             _sharpness_words,
         ),
         KeeperStep(
@@ -199,14 +210,28 @@ def choose_keeper(photos: Sequence[Photo], rule: KeeperRule) -> tuple[list[Photo
     steps = [KEEPER_STEPS[name] for name in rule.steps]
     priority = rule.folder_priority
 
-    def key(photo: Photo) -> tuple[object, ...]:
-        return (*(-step.score(photo, priority) for step in steps), photo.path)
+    scores: dict[tuple[str, str], float] = {}
 
-    ordered = sorted(photos, key=key)
+    def score(step: KeeperStep, photo: Photo) -> float:
+        """Each score once, and only when the steps before it tie (the sharpness step
+        decodes a frame: only frames that the earlier steps cannot tell apart are)."""
+        key = (step.name, photo.path)
+        if key not in scores:
+            scores[key] = step.score(photo, priority)
+        return scores[key]
+
+    def better_first(a: Photo, b: Photo) -> int:
+        for step in steps:
+            first, second = score(step, a), score(step, b)
+            if first != second:
+                return -1 if first > second else 1
+        return (a.path > b.path) - (a.path < b.path)
+
+    ordered = sorted(photos, key=cmp_to_key(better_first))
     if len(ordered) < 2:
         return ordered, "kept: the only photo"
     keeper, runner_up = ordered[0], ordered[1]
     for step in steps:
-        if step.score(keeper, priority) != step.score(runner_up, priority):
+        if score(step, keeper) != score(step, runner_up):
             return ordered, step.words(keeper, runner_up, priority)
     return ordered, "kept: first by name (the rule's steps tie)"

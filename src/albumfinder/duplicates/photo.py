@@ -16,8 +16,9 @@ class Photo:
     size: int
     mtime_ns: int
     facts: PhotoFacts | None
-    #: the focus measure (duplicates.sharpness), measured for burst frames only
-    sharpness: float | None = None
+    #: a frame of a burst: the keeper rule's sharpness step measures it, and its JPEG
+    #: quality is the camera's (no re-save to rank below)
+    burst: bool = False
 
     @property
     def content_hash(self) -> str | None:

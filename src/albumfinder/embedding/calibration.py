@@ -304,7 +304,8 @@ def _start_in_background(
 
 def auto_mode_words(spec: ModelSpec, device: str) -> str:
     """What precision "auto" runs ``spec`` at on ``device``, and why, in one line (the About
-    box): the measured choice with its figures, else the flag rule's and when it is measured."""
+    box): the measured choice with its figures, else the flag rule's and whether it will be
+    measured. Follows :func:`auto_precision` step by step."""
     from albumfinder.embedding.device import cpu_auto_candidates, resolve_precision
 
     flag_rule = resolve_precision("auto", device, spec).value
@@ -312,9 +313,12 @@ def auto_mode_words(spec: ModelSpec, device: str) -> str:
         return f"{flag_rule} on the {device}"
     if (spec.weights_bytes or 0) > MAX_CALIBRATED_BYTES:
         return f"{flag_rule}, by the CPU's flags (too large to measure every mode)"
-    if len(cpu_auto_candidates(spec)) < 2:
-        return f"{flag_rule}, the one mode that pays off on this CPU"
+    modes = cpu_auto_candidates(spec)
+    if len(modes) < 2:
+        return f"{flag_rule}: the only mode worth running for this model on this CPU"
     known = remembered(spec, device)
-    if known is not None:
+    if known is not None and known.chosen in {m.value for m in modes}:
         return known.summary()
+    if mode_setting() == OFF:
+        return f"{flag_rule}, by the CPU's flags (measuring is off: {CALIBRATE_ENV}=off)"
     return f"{flag_rule} by the CPU's flags, until measured the first time it runs here"

@@ -52,6 +52,7 @@ class Banner(QFrame):
         super().__init__(parent)
         self.setObjectName("banner")
         self.level = BannerLevel.INFO
+        self.sticky = False
         self.icon = QLabel()
         self.icon.setFixedSize(QSize(20, 20))
         self.text = QLabel()
@@ -94,9 +95,16 @@ class Banner(QFrame):
         return palette.color(QPalette.ColorRole.Window)
 
     def show_message(
-        self, level: BannerLevel | str, text: str, actions: Sequence[BannerAction] = ()
+        self,
+        level: BannerLevel | str,
+        text: str,
+        actions: Sequence[BannerAction] = (),
+        *,
+        sticky: bool = False,
     ) -> None:
-        """Show ``text`` (plain text) at ``level``, with a button for each of ``actions``."""
+        """Show ``text`` (plain text) at ``level``, with a button for each of ``actions``;
+        ``sticky``: kept by :meth:`clear_transient` (an undo), until dismissed or replaced."""
+        self.sticky = sticky
         known = {str(member.value) for member in BannerLevel}
         self.level = BannerLevel(level) if str(level) in known else BannerLevel.INFO
         accent = QColor(_COLORS[self.level])
@@ -112,10 +120,10 @@ class Banner(QFrame):
         self._fit_height()
 
     def clear_transient(self) -> None:
-        """Hide a message that a new step makes stale (a search's error, a folder's note),
-        but not one with a button to act on ("Put back"): an undo must not vanish because
-        the user went on searching. It stays until dismissed or replaced."""
-        if not self.action_buttons:
+        """Hide a message that a new step makes stale (a search's error, a folder's note,
+        a "could not be shown"), but not a sticky one ("Put back"): an undo must not vanish
+        because the user went on searching. It stays until dismissed or replaced."""
+        if not self.sticky:
             self.hide()
 
     def _set_actions(self, actions: Sequence[BannerAction]) -> None:

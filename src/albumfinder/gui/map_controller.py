@@ -346,13 +346,12 @@ class MapController(QObject):
         if not action.trashed:
             return
         self._gone.update(action.trashed)
-        listed = self.page.list_view.remove_paths(action.trashed)
-        if listed:  # the list's note speaks of its own rows only (the banner says the rest)
-            count = len(listed)
-            what, them = ("1 photo", "it") if count == 1 else (f"{count:,} photos", "them")
-            self.page.list_view.set_note(
-                f"{what} of this list moved to the trash (Ctrl+Z puts {them} back)."
-            )
+        view = self.page.list_view
+        if view.remove_paths(action.trashed):  # its note speaks of its own rows only
+            count = view.removed_count()
+            undo = "puts it back" if count == 1 else "puts them back, a step at a time"
+            what = "1 photo" if count == 1 else f"{count:,} photos"
+            view.set_note(f"{what} of this list moved to the trash (Ctrl+Z {undo}).")
         self._apply_filter()
         self._stale = True
 
@@ -360,8 +359,12 @@ class MapController(QObject):
         if done.restored:
             self._gone.difference_update(done.restored)
             view = self.page.list_view
-            if view.put_back(done.restored) and not view.has_removed():
-                view.set_note(view.base_note)  # the list is whole again
+            if view.put_back(done.restored):
+                count = view.removed_count()
+                what = "1 photo" if count == 1 else f"{count:,} photos"
+                view.set_note(
+                    f"{what} of this list still in the trash." if count else view.base_note
+                )
             self._apply_filter()
             self._stale = True
 

@@ -316,8 +316,9 @@ class PhotoListView(QWidget):
         self._update_buttons()
         return back
 
-    def has_removed(self) -> bool:
-        return bool(self._removed)
+    def removed_count(self) -> int:
+        """Rows taken out and not put back."""
+        return len(self._removed)
 
     def selected_paths(self) -> list[str]:
         return [item.data(PATH_ROLE) for item in self.list.selectedItems()]

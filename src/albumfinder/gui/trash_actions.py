@@ -131,7 +131,9 @@ class TrashActions(QObject):
             action.trashed, action.refused, "moved to the trash", "moved", one, what
         )
         actions = [(PUT_BACK, lambda: self.put_back(action.id))] if action.id else []
-        self.window.banner.show_message(self._level(action.trashed, action.refused), text, actions)
+        self.window.banner.show_message(
+            self._level(action.trashed, action.refused), text, actions, sticky=bool(actions)
+        )
         self.engine.refresh_folders()
         self.trashed.emit(action)
 
