@@ -8,7 +8,7 @@ the first time. Every path can be selected and copied. The dialog decides nothin
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from albumfinder.gui import icons
+from albumfinder.gui.painting import faint_text
 from albumfinder.report import AboutFacts
 
 WIDTH = 680
@@ -43,19 +44,7 @@ def _label(text: str, *, selectable: bool = False, wrap: bool = True) -> QLabel:
 
 
 def _secondary(label: QLabel) -> QLabel:
-    """Secondary text: between the text and the window colour, readable in both palettes
-    (a disabled label's grey is too faint on a light window)."""
-    palette = label.palette()
-    text = palette.color(QPalette.ColorRole.WindowText)
-    window = palette.color(QPalette.ColorRole.Window)
-    mixed = QColor(
-        round(text.red() * 0.6 + window.red() * 0.4),
-        round(text.green() * 0.6 + window.green() * 0.4),
-        round(text.blue() * 0.6 + window.blue() * 0.4),
-    )
-    palette.setColor(QPalette.ColorRole.WindowText, mixed)
-    palette.setColor(QPalette.ColorRole.Text, mixed)
-    label.setPalette(palette)
+    faint_text(label)
     return label
 
 

@@ -29,6 +29,7 @@ from albumfinder.gui.banner import Banner
 from albumfinder.gui.compare_view import CompareView
 from albumfinder.gui.duplicate_list import DuplicateListModel, DuplicateListView
 from albumfinder.gui.elided_label import ElidedLabel
+from albumfinder.gui.painting import faint_text
 from albumfinder.report import GroupKind
 
 DEFAULT_STRICTNESS = 50  # of 100: the core's default, 0.5
@@ -54,14 +55,6 @@ def _chip(text: str, tip: str, name: str) -> QToolButton:
     return chip
 
 
-def _faint(widget: QWidget, alpha: int = 165) -> None:
-    palette = widget.palette()
-    color = QColor(palette.color(QPalette.ColorRole.WindowText))
-    color.setAlpha(alpha)
-    palette.setColor(QPalette.ColorRole.WindowText, color)
-    widget.setPalette(palette)
-
-
 class EmptyState(QWidget):
     """What the page does, until there is a list to show (or why the list is empty)."""
 
@@ -84,7 +77,7 @@ class EmptyState(QWidget):
         self.body.setWordWrap(True)
         self.body.setMaximumWidth(560)
         self.body.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        _faint(self.body, 185)
+        faint_text(self.body, 185)
         self.button = QPushButton("Find Duplicates")
         self.button.setObjectName("emptyFindButton")
         self.button.setDefault(True)
@@ -226,7 +219,7 @@ class DuplicatesPageView(QWidget):
         self.strictness.setToolTip("Where near-duplicates end and look-alikes begin")
         self.strictness_meaning = ElidedLabel(strictness_text(DEFAULT_STRICTNESS))
         self.strictness_meaning.setObjectName("strictnessMeaning")
-        _faint(self.strictness_meaning)
+        faint_text(self.strictness_meaning)
         self.keeper_button = QToolButton()
         self.keeper_button.setObjectName("keeperRuleButton")
         self.keeper_button.setText("Keeper Rule…")

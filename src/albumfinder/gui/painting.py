@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPalette
-from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyle, QStyleOptionViewItem, QWidget
 
 
 def draw_fitted_image(painter: QPainter, image: QImage, area: QRectF, radius: float) -> QRectF:
@@ -48,3 +48,14 @@ def paint_item_highlight(
         painter.setPen(accent)
         painter.drawRoundedRect(cell, radius, radius)
     return selected
+
+
+def faint_text(widget: QWidget, alpha: int = 165) -> None:
+    """Secondary text: the palette's text colour, partly transparent (readable in light and
+    dark palettes, unlike a disabled label's grey on a light window)."""
+    palette = widget.palette()
+    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        color = QColor(palette.color(role))
+        color.setAlpha(alpha)
+        palette.setColor(role, color)
+    widget.setPalette(palette)
