@@ -9,7 +9,9 @@ extended incrementally by :mod:`.graph`), a verdict per pair (:mod:`.verify`), g
 
 from __future__ import annotations
 
+import contextlib
 import os
+import weakref
 from collections.abc import Callable, Sequence
 
 from albumfinder.duplicates import alignment, decisions
@@ -18,6 +20,7 @@ from albumfinder.duplicates.graph import album_graph
 from albumfinder.duplicates.groups import Grouping
 from albumfinder.duplicates.photo import Photo
 from albumfinder.duplicates.thresholds import KNN_NEIGHBOURS, thresholds_for
+from albumfinder.errors import AlbumFinderError
 from albumfinder.index import FileRow, IndexStore
 from albumfinder.index import decisions as table
 from albumfinder.photo_facts import PhotoFacts
@@ -73,14 +76,28 @@ def find_groups(
         decisions=decisions.load(store),
         should_stop=should_stop,
     )
-    alignment.remember(table.alignments(store, alignment.VERSION))
+    if store not in _read_alignments:  # once a process: later results stay in memory
+        alignment.remember(table.alignments(store, alignment.VERSION))
+        _read_alignments.add(store)
     try:
         groups = grouping.build(edges, [GroupKind(k) for k in kinds])
     finally:  # what was decoded is kept, a cancelled grouping's too
-        if fresh := alignment.take_fresh():
-            table.store_alignments(store, alignment.VERSION, fresh)
+        _keep_alignments(store)
     _tell(progress, "Done")
     return groups
+
+
+#: the indexes whose stored decoded checks this process has read
+_read_alignments: weakref.WeakSet[IndexStore] = weakref.WeakSet()
+
+
+def _keep_alignments(store: IndexStore) -> None:
+    """Store the decoded checks made since the last call. Best effort: an index that cannot
+    be written now (locked, read-only, full) costs those decodes again later, never the
+    grouping (or the cancel) under way."""
+    if fresh := alignment.take_fresh():
+        with contextlib.suppress(AlbumFinderError):
+            table.store_alignments(store, alignment.VERSION, fresh)
 
 
 def _photo(row: int, file: FileRow, facts: PhotoFacts | None) -> Photo:

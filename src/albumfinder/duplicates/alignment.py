@@ -18,6 +18,7 @@ k-nearest-neighbour path; results are kept for the files as they are (path, size
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ class FileKey:
     content: str | None = None
 
 
-#: the search's version: results of another version (stored in an index) are not used
+#: the search's version: results of another version (stored in an index) are not used.
+#: Bump it when what a result means changes: SIDE, the scale steps, HOPELESS, ALIGNED or
+#: SAME_PICTURE, or the edit thresholds
 VERSION = 1
 _ContentKey = tuple[str, str, str]  # smaller's hash, bigger's hash, the turns tried
 _known: dict[_ContentKey, Alignment] = {}
@@ -144,10 +147,20 @@ def align(smaller: FileKey, bigger: FileKey, turns: tuple[int, ...] = (0,)) -> A
             if key in _known:
                 return _known[key]
     found = _align(smaller, bigger, tried)
-    if key is not None and found is not None:
+    if key is not None and found is not None and _as_indexed(smaller) and _as_indexed(bigger):
         with _known_lock:
             _known[key] = _fresh[key] = found
     return found
+
+
+def _as_indexed(key: FileKey) -> bool:
+    """Whether the file on disk is still the one its content hash was taken of (an edit in
+    place since the last rescan would store other pixels' result under the old hash)."""
+    try:
+        stat = os.stat(key.path)
+    except OSError:
+        return False
+    return stat.st_size == key.size and stat.st_mtime_ns == key.mtime_ns
 
 
 @lru_cache(maxsize=4096)
