@@ -343,3 +343,14 @@ def test_cancel_is_heard_while_pairs_are_verified(small):
     assert _groups(library)  # the graph is stored
     with pytest.raises(GroupingCancelled):
         _groups(library, should_stop=lambda: True)
+
+
+def test_checking_pairs_says_how_far_it_has_come(small):
+    """The verdicts (some decode photos) report done of total, ending at the total."""
+    _album, library = small
+    events = []
+    _groups(library, progress=events.append)
+    checking = [(e.done, e.total) for e in events if e.text == "Checking pairs"]
+    assert checking and all(total > 0 for _done, total in checking)
+    assert checking[-1][0] == checking[-1][1]
+    assert [done for done, _total in checking] == sorted(done for done, _total in checking)

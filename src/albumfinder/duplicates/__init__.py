@@ -59,7 +59,6 @@ def find_groups(
         progress,
         should_stop,
     )
-    _tell(progress, "Checking pairs")
     facts = store.facts_under(roots)
     scope = under(roots)
     photos = {
@@ -75,6 +74,7 @@ def find_groups(
         rule=decisions.keeper_rule(store),
         decisions=decisions.load(store),
         should_stop=should_stop,
+        progress=progress,
     )
     if store not in _read_alignments:  # once a process: later results stay in memory
         alignment.remember(table.alignments(store, alignment.VERSION))

@@ -39,7 +39,7 @@ from albumfinder.duplicates.verify import (
     pair_kind,
 )
 from albumfinder.photo_facts import ORIENTATIONS
-from albumfinder.report import DuplicateGroup, GroupKind, GroupMember, KeeperRule
+from albumfinder.report import DuplicateGroup, GroupKind, GroupMember, JobProgress, KeeperRule
 
 #: what a decision does (its name in the index)
 KEEP_ALL, NOT_DUPLICATES, RESOLVED, MANUAL = "keep-all", "not-a-duplicate", "resolved", "manual"
@@ -119,6 +119,8 @@ class Grouping:
     rule: KeeperRule
     decisions: Decisions
     should_stop: Callable[[], bool] | None = None
+    #: told how many pairs have their verdict (decoding some of them takes a while)
+    progress: Callable[[JobProgress], None] | None = None
     _by_path: dict[str, Photo] | None = field(default=None, init=False, repr=False)
     _orientations: tuple[np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False
@@ -208,14 +210,20 @@ class Grouping:
         for number, (a, b, cos) in enumerate(pairs):
             if number % 256 == 0:
                 check_cancelled(self.should_stop)
+                self._tell(number, len(edges))
             pa, pb = self.photos.get(a), self.photos.get(b)
             if pa is None or pb is None or self.decisions.kept_apart(pa, pb):
                 continue
             kind = pair_kind(pa, pb, cos, self.thresholds, self.strictness)
             if kind is not None:
                 out.append((a, b, kind, cos))
+        self._tell(len(edges), len(edges))
         out += self._same_bytes(edges)
         return out
+
+    def _tell(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(JobProgress(done, total, "Checking pairs"))
 
     def _same_bytes(self, edges: Edges) -> list[tuple[int, int, GroupKind, float]]:
         """Byte copies the kNN graph left out (more copies than neighbours kept)."""
