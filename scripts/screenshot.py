@@ -241,28 +241,34 @@ def shoot_map(dark: bool, home: Path, out: Path, size: tuple[int, int] = (1280, 
     library.close()
 
 
-def shoot(dark: bool, home: Path, out: Path) -> None:
+def search_window(dark: bool, home: Path):
+    """The real window over a fresh home, its index open, and the sample album made (not
+    added yet): (app, library, window, album folders, the query photo)."""
     offscreen_env(home / "albumfinder-home")
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-    from PySide6.QtGui import QDragEnterEvent, QDropEvent
-    from PySide6.QtWidgets import QApplication
-
     from albumfinder.gui.app import open_library
     from albumfinder.gui.main_window import MainWindow
-    from albumfinder.gui.result_strip import IMAGE_ROLE
 
     app = setup_app(dark)
-
     folders, query = make_album(home / "Pictures")
     library = open_library()
     window = MainWindow(library)
     window.resize(1200, 760)
     window.show()
+    wait_for(app, lambda: window.engine.is_open, 60, "the index to open")
+    return app, library, window, folders, query
+
+
+def shoot(dark: bool, home: Path, out: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from albumfinder.gui.result_strip import IMAGE_ROLE
+
+    app, library, window, folders, query = search_window(dark, home)
 
     def wait(condition, timeout: float, what: str) -> None:
         wait_for(app, condition, timeout, what)
-
-    wait(lambda: window.engine.is_open, 60, "the index to open")
 
     for _ in range(10):
         app.processEvents()

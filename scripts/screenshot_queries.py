@@ -15,32 +15,23 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshot import ROOT, make_album, offscreen_env, settle, setup_app, wait_for  # noqa: E402
+from screenshot import ROOT, search_window, settle, wait_for  # noqa: E402
 
 
 def shoot(dark: bool, home: Path) -> None:
-    offscreen_env(home / "albumfinder-home")
+    app, library, window, folders, query = search_window(dark, home)
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
-    from albumfinder.gui.app import open_library
-    from albumfinder.gui.main_window import MainWindow
     from albumfinder.gui.query_control import path_source
     from albumfinder.gui.result_strip import IMAGE_ROLE
 
-    app = setup_app(dark)
-    folders, query = make_album(home / "Pictures")
-    library = open_library()
-    window = MainWindow(library)
-    window.resize(1200, 760)
-    window.show()
     suffix = "-dark" if dark else ""
     docs = ROOT / "docs"
 
     def wait(condition, timeout: float, what: str) -> None:
         wait_for(app, condition, timeout, what)
 
-    wait(lambda: window.engine.is_open, 60, "the index to open")
     finished: list = []
     window.engine.indexFinished.connect(finished.append)
     for folder in folders:
